@@ -1,0 +1,42 @@
+# kedge: thin front door over meson + ninja.
+#   make          build build/kedge (installs missing build dependencies)
+#   make test     install what is missing, build, run every test suite
+#   make run      build and start a daemon on /run/kedge/docker.sock
+#   make bench    run the benchmarks (bench/run)
+# SANITIZE=1 builds and tests with AddressSanitizer + UBSan in build-sanitize/.
+# SUITE=unit|e2e limits `make test` to one suite.
+
+BUILDDIR := build
+MESON_OPTS :=
+ifeq ($(SANITIZE),1)
+BUILDDIR := build-sanitize
+MESON_OPTS += -Db_sanitize=address,undefined -Db_lundef=false
+endif
+
+.PHONY: all deps build test run bench clean format
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+$(BUILDDIR)/build.ninja:
+	meson setup $(BUILDDIR) $(MESON_OPTS)
+
+build: deps $(BUILDDIR)/build.ninja
+	ninja -C $(BUILDDIR)
+
+test: build
+	meson test -C $(BUILDDIR) --print-errorlogs $(if $(SUITE),--suite $(SUITE))
+
+run: build
+	@scripts/run-daemon $(BUILDDIR)/kedge
+
+bench: build
+	bench/run $(BUILDDIR)
+
+format:
+	ninja -C $(BUILDDIR) clang-format
+
+clean:
+	rm -rf build build-sanitize

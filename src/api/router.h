@@ -1,0 +1,36 @@
+/* router.h - the declarative route table (routes.def) and path matching. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct request;
+typedef void (*api_handler)(struct request *req);
+
+#define ROUTE_PARAMS_MAX 4
+
+struct route {
+        const char *method;
+        const char *pattern;
+        api_handler handler; /* NULL: not implemented, answered with 501 */
+        size_t body_max;
+};
+
+struct route_match {
+        const struct route *route;
+        size_t nparams;
+        char *params[ROUTE_PARAMS_MAX]; /* owned; router_match_release frees */
+};
+
+/* Finds the first route whose method and pattern match path (already
+ * percent-decoded, without a version prefix). Returns true and fills m on a
+ * match. A path that matches only with another method is not a match:
+ * dockerd answers 404 "page not found" for both. */
+bool router_match(const char *method, const char *path, struct route_match *m);
+void router_match_release(struct route_match *m);
+
+/* Matches one pattern against path; exposed for unit tests. */
+bool router_pattern_match(const char *pattern, const char *path, struct route_match *m);
+
+/* The whole table, for listing and tests. */
+const struct route *router_table(size_t *ret_count);

@@ -1,0 +1,28 @@
+/* fs.h - file helpers. All return 0 or -errno (base/ convention).
+ * Paths under the data root are opened relative to its directory fd. */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* mkdir -p with mode for every created component. */
+int fs_mkdir_p(const char *path, mode_t mode);
+/* mkdirat that treats an existing directory as success. */
+int fs_mkdirat_ok(int dirfd, const char *name, mode_t mode);
+
+/* The one way to write a file whole or not at all: a temp file in the same
+ * directory, fsync, rename over name, fsync the directory. */
+int fs_write_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
+
+/* Reads a whole file of at most max bytes (-EFBIG past it). *ret_data is
+ * NUL-terminated and owned by the caller. */
+int fs_read_at(int dirfd, const char *name, size_t max, char **ret_data, size_t *ret_len);
+
+/* Removes name (file or tree) under dirfd without following symlinks and
+ * without crossing into other mounts. Missing is success. */
+int fs_rm_rf_at(int dirfd, const char *name);
+/* Empties the directory dirfd/name (keeps the directory itself). */
+int fs_clear_dir_at(int dirfd, const char *name);
+
+/* Writes all of n bytes, retrying on EINTR and short writes. */
+int fs_write_all(int fd, const void *data, size_t n);

@@ -1,0 +1,124 @@
+/* daemon.c - `kedge daemon`: parse settings, open the engine, serve the
+ * API until SIGTERM/SIGINT; SIGHUP reloads the log level. */
+#include "cmds.h"
+#include "daemon-config.h"
+
+#include "api/server.h"
+#include "base/log.h"
+#include "engine/engine.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+/* Containers and clients need many descriptors; the soft limit is raised to
+ * the hard one (raising the hard limit needs CAP_SYS_RESOURCE). */
+static void raise_nofile(void)
+{
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                        log_warn("cannot raise the open file limit, ignoring");
+        }
+}
+
+static void reload(const struct daemon_config *cfg)
+{
+        if (!cfg->config_file) {
+                log_info("SIGHUP: no config file to reload");
+                return;
+        }
+        enum log_level lvl;
+        struct kerr err = {0};
+        if (daemon_config_reload_log_level(cfg->config_file, &lvl, &err) < 0) {
+                log_warn("SIGHUP: %s, ignoring", err.msg);
+                return;
+        }
+        /* Said before the change, so it shows even when the new level hides info. */
+        log_info("SIGHUP: log level is now %s", log_level_name(lvl));
+        log_set_level(lvl);
+}
+
+/* Blocks until SIGTERM or SIGINT; returns the signal. */
+static int wait_for_stop(const struct daemon_config *cfg, const sigset_t *set)
+{
+        for (;;) {
+                siginfo_t si;
+                int sig = sigwaitinfo(set, &si);
+                if (sig == SIGHUP)
+                        reload(cfg);
+                else if (sig == SIGTERM || sig == SIGINT)
+                        return sig;
+        }
+}
+
+static int serve(struct daemon_config *cfg)
+{
+        struct kerr err = {0};
+        struct engine_config ecfg = {.data_root = cfg->data_root, .exec_root = cfg->exec_root};
+        _cleanup_(engine_freep) struct engine *engine = engine_new(&ecfg, &err);
+        if (!engine) {
+                log_error("%s", err.msg);
+                return 1;
+        }
+        struct api_server_config scfg = {
+                .sockets = (const char *const *)cfg->hosts,
+                .nsockets = cfg->nhosts,
+                .threads = 4,
+                .idle_timeout = 120,
+                .max_connections = 4096,
+        };
+        struct api_server *srv = api_server_start(engine, &scfg, &err);
+        if (!srv) {
+                log_error("%s", err.msg);
+                return 1;
+        }
+        for (int i = 0; i < cfg->nhosts; i++)
+                log_info("API listen on %s", cfg->hosts[i]);
+        log_info("kedge daemon ready: data root %s, exec root %s", cfg->data_root,
+                 cfg->exec_root);
+
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGHUP);
+        int sig = wait_for_stop(cfg, &set);
+        log_info("received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        api_server_stop(srv, 10 * 1000);
+        api_server_free(srv);
+        log_info("daemon stopped");
+        return 0;
+}
+
+int cmd_daemon(int argc, char **argv)
+{
+        /* Blocked before any thread exists, so every thread inherits the mask
+         * and only sigwaitinfo() in the main thread sees these signals. */
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGHUP);
+        pthread_sigmask(SIG_BLOCK, &set, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        struct daemon_config cfg = {0};
+        struct kerr err = {0};
+        int r = daemon_config_parse_args(&cfg, argc, argv, &err);
+        if (r == 0)
+                r = daemon_config_finish(&cfg, &err);
+        if (r != 0) {
+                if (r < 0)
+                        fprintf(stderr, "kedge daemon: %s\n", err.msg);
+                daemon_config_release(&cfg);
+                return r > 0 ? 0 : 2;
+        }
+        log_set_level(cfg.log_level);
+        raise_nofile();
+        r = serve(&cfg);
+        daemon_config_release(&cfg);
+        return r;
+}

@@ -1,0 +1,127 @@
+#include "engine.h"
+
+#include "base/fs.h"
+#include "base/xalloc.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+static const char *backing_fs_name(const char *path)
+{
+        static const struct {
+                unsigned long magic;
+                const char *name;
+        } names[] = {{0xEF53, "extfs"},       {0x58465342, "xfs"},     {0x01021994, "tmpfs"},
+                     {0x9123683E, "btrfs"},   {0x794c7630, "overlayfs"}, {0x2FC12FC1, "zfs"},
+                     {0xF2F52010, "f2fs"}};
+        struct statfs st;
+        if (statfs(path, &st) < 0)
+                return "unknown";
+        for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+                if ((unsigned long)st.f_type == names[i].magic)
+                        return names[i].name;
+        return "unknown";
+}
+
+struct engine *engine_new(const struct engine_config *cfg, struct kerr *err)
+{
+        _cleanup_(engine_freep) struct engine *e = xnew0(struct engine);
+        e->data_root = xstrdup(cfg->data_root);
+        e->exec_root = xstrdup(cfg->exec_root);
+        e->started = time(NULL);
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        self[n > 0 ? n : 0] = 0;
+        e->self_path = xstrdup(self);
+
+        if (cfg->exec_root[0] != '/') {
+                kerr_set(err, KERR_INVALID, EINVAL, "exec root '%s' must be an absolute path",
+                         cfg->exec_root);
+                return NULL;
+        }
+        e->store = store_open(cfg->data_root, err);
+        if (!e->store)
+                return NULL;
+        int r = fs_mkdir_p(cfg->exec_root, 0711);
+        if (r < 0) {
+                kerr_set(err, KERR_INTERNAL, r, "cannot create exec root '%s': %s",
+                         cfg->exec_root, strerror(-r));
+                return NULL;
+        }
+        host_info_probe(&e->host);
+        e->backing_fs = backing_fs_name(cfg->data_root);
+        return TAKE_PTR(e);
+}
+
+struct engine *engine_free(struct engine *e)
+{
+        if (!e)
+                return NULL;
+        store_free(e->store);
+        host_info_release(&e->host);
+        free(e->data_root);
+        free(e->exec_root);
+        free(e->self_path);
+        free(e);
+        return NULL;
+}
+
+/* Finds an executable on PATH; fills path and returns true when found. */
+static bool find_on_path(const char *name, char *path, size_t size)
+{
+        const char *env = getenv("PATH");
+        const char *d = env ? env : "/usr/local/bin:/usr/bin:/bin";
+        while (*d) {
+                size_t n = strcspn(d, ":");
+                if (n > 0) {
+                        snprintf(path, size, "%.*s/%s", (int)n, d, name);
+                        if (access(path, X_OK) == 0)
+                                return true;
+                }
+                d += n + (d[n] == ':');
+        }
+        return false;
+}
+
+int engine_info_get(struct engine *e, struct engine_info *ret, struct kerr *err)
+{
+        struct engine_info info = {0};
+        const struct {
+                int64_t *dst;
+                const char *sql;
+        } counts[] = {
+                {&info.containers, "SELECT count(*) FROM containers"},
+                {&info.running, "SELECT count(*) FROM containers WHERE state = 'running'"},
+                {&info.paused, "SELECT count(*) FROM containers WHERE state = 'paused'"},
+                {&info.stopped,
+                 "SELECT count(*) FROM containers WHERE state NOT IN ('running','paused')"},
+                {&info.images, "SELECT count(*) FROM images"},
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(counts); i++) {
+                int r = store_query_int(e->store, counts[i].sql, counts[i].dst, err);
+                if (r < 0)
+                        return kerr_wrap(err, "count engine objects");
+        }
+        /* The built-in runtime is this executable; external OCI runtimes are
+         * offered when the host has them. */
+        info.runtimes[0].name = "kedge";
+        snprintf(info.runtimes[0].path, sizeof(info.runtimes[0].path), "%s", e->self_path);
+        info.nruntimes = 1;
+        static const char *const external[] = {"runc", "crun", "runsc"};
+        for (size_t i = 0; i < ARRAY_SIZE(external) && info.nruntimes < ENGINE_RUNTIMES_MAX; i++) {
+                struct engine_runtime *rt = &info.runtimes[info.nruntimes];
+                if (find_on_path(external[i], rt->path, sizeof(rt->path))) {
+                        rt->name = external[i];
+                        info.nruntimes++;
+                }
+        }
+        info.default_runtime = "kedge";
+        *ret = info;
+        return 0;
+}

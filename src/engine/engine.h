@@ -1,0 +1,51 @@
+/* engine.h - the container engine: images, containers, networks, volumes,
+ * events. Knows nothing of HTTP; api/ calls it and renders its results. */
+#pragma once
+
+#include "engine/host.h"
+
+#include "base/cleanup.h"
+#include "base/err.h"
+
+#include <stdint.h>
+#include <time.h>
+
+struct store;
+
+struct engine_config {
+        const char *data_root; /* absolute */
+        const char *exec_root; /* absolute */
+};
+
+struct engine {
+        struct store *store;
+        char *data_root;
+        char *exec_root;
+        char *self_path; /* the kedge executable (shims and helpers re-exec it) */
+        const char *backing_fs; /* file system of the data root, as docker info names it */
+        struct host_info host;
+        time_t started;
+};
+
+/* Opens the data root (locking it), prepares the exec root and probes the
+ * host. Returns a new engine or NULL with err set. */
+struct engine *engine_new(const struct engine_config *cfg, struct kerr *err);
+struct engine *engine_free(struct engine *e);
+DEFINE_CLEANUP(struct engine *, engine_free)
+
+#define ENGINE_RUNTIMES_MAX 4
+
+struct engine_runtime {
+        const char *name;
+        char path[4096];
+};
+
+struct engine_info {
+        int64_t containers, running, paused, stopped, images;
+        int nruntimes;
+        struct engine_runtime runtimes[ENGINE_RUNTIMES_MAX];
+        const char *default_runtime;
+};
+
+/* Counts from the store and the runtimes this engine can use. */
+int engine_info_get(struct engine *e, struct engine_info *ret, struct kerr *err);

@@ -1,0 +1,181 @@
+"""The daemon process: flags, socket safety, data-root lock, signals."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+
+from kedgetest.daemon import KEDGE_BIN, Daemon
+
+
+def run_daemon(tmp_path, *args, timeout=10):
+    """Runs a daemon expected to fail at start; returns (rc, output)."""
+    p = subprocess.run([KEDGE_BIN, "daemon", *args], capture_output=True, timeout=timeout)
+    return p.returncode, (p.stdout + p.stderr).decode()
+
+
+def base_args(tmp_path, sock=None):
+    return ["-H", "unix://" + (sock or str(tmp_path / "d.sock")), "--data-root",
+            str(tmp_path / "data"), "--exec-root", str(tmp_path / "exec")]
+
+
+def test_help_and_version():
+    out = subprocess.run([KEDGE_BIN, "--help"], capture_output=True, check=True).stdout.decode()
+    assert "daemon" in out and "version" in out
+    out = subprocess.run([KEDGE_BIN, "version"], capture_output=True, check=True).stdout.decode()
+    assert "kedge version" in out
+    out = subprocess.run([KEDGE_BIN, "daemon", "--help"], capture_output=True,
+                         check=True).stdout.decode()
+    for flag in ("--host", "--data-root", "--exec-root", "--log-level", "--config-file"):
+        assert flag in out
+
+
+@pytest.mark.parametrize("kind", ["file", "dir", "symlink"])
+def test_socket_path_occupied(tmp_path, kind):
+    sock = tmp_path / "d.sock"
+    target = tmp_path / "precious"
+    target.write_text("keep me")
+    if kind == "file":
+        sock.write_text("not a socket")
+    elif kind == "dir":
+        sock.mkdir()
+    else:
+        sock.symlink_to(target)
+    rc, out = run_daemon(tmp_path, *base_args(tmp_path))
+    assert rc != 0
+    lines = [l for l in out.splitlines() if l.strip()]
+    assert len(lines) == 1, out
+    assert str(sock) in out and "refusing to replace" in out
+    assert os.path.lexists(sock)  # left untouched
+    assert target.read_text() == "keep me"
+    if kind == "file":
+        assert sock.read_text() == "not a socket"
+
+
+def test_live_daemon_on_socket(kedge, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    rc, out = run_daemon(other, "-H", kedge.host, "--data-root", str(other / "data"),
+                         "--exec-root", str(other / "exec"))
+    assert rc != 0
+    assert "another daemon is listening on" in out
+    assert kedge.http().request("GET", "/_ping").status == 200
+
+
+def test_stale_socket_replaced(tmp_path):
+    sock = tmp_path / "d.sock"
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(str(sock))
+    s.close()  # bound but nobody listens: stale
+    d = Daemon(root=str(tmp_path)).start()
+    try:
+        assert d.http().request("GET", "/_ping").status == 200
+    finally:
+        assert d.stop() == 0
+
+
+def test_second_daemon_same_data_root(kedge, tmp_path):
+    rc, out = run_daemon(tmp_path, "-H", "unix://" + str(tmp_path / "second.sock"),
+                         "--data-root", kedge.data_root, "--exec-root", str(tmp_path / "x"))
+    assert rc != 0
+    assert "in use by another kedge daemon" in out
+    assert not os.path.exists(tmp_path / "second.sock")
+
+
+def test_unwritable_data_root(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    rc, out = run_daemon(tmp_path, "-H", "unix://" + str(tmp_path / "d.sock"),
+                         "--data-root", str(blocker / "data"), "--exec-root",
+                         str(tmp_path / "exec"))
+    assert rc != 0
+    assert "cannot create data root" in out
+    assert blocker.read_text() == "x"
+    assert not os.path.exists(tmp_path / "d.sock")
+    rc, out = run_daemon(tmp_path, "-H", "unix://" + str(tmp_path / "d.sock"),
+                         "--data-root", "/proc/kedge-data", "--exec-root", str(tmp_path / "exec"))
+    assert rc != 0 and "/proc/kedge-data" in out
+
+
+def test_malformed_config_file(tmp_path):
+    cfg = tmp_path / "daemon.json"
+    cfg.write_text('{"log-level": "debug",')
+    rc, out = run_daemon(tmp_path, *base_args(tmp_path), "--config-file", str(cfg))
+    assert rc != 0
+    assert len(out.strip().splitlines()) == 1, out
+    assert "cannot load config file" in out and str(cfg) in out
+    assert cfg.read_text() == '{"log-level": "debug",'
+    rc, out = run_daemon(tmp_path, *base_args(tmp_path), "--bogus-flag")
+    assert rc != 0 and "unknown option" in out
+
+
+def test_config_file_and_flags(tmp_path):
+    cfg = tmp_path / "daemon.json"
+    cfg.write_text(json.dumps({"hosts": ["unix://" + str(tmp_path / "from-file.sock")],
+                               "data-root": str(tmp_path / "file-data"),
+                               "log-level": "warn"}))
+    d = Daemon(root=str(tmp_path))
+    d.extra_args = ["--config-file", str(cfg)]
+    d.start()
+    try:
+        # -H on the command line wins over "hosts" in the file.
+        assert not os.path.exists(tmp_path / "from-file.sock")
+        info = d.http().request("GET", "/info").json()
+        assert info["DockerRootDir"] == d.data_root  # --data-root flag wins
+    finally:
+        assert d.stop() == 0
+
+
+def test_socket_mode(kedge):
+    st = os.stat(kedge.sock)
+    import grp
+    try:
+        grp.getgrnam("kedge")
+        assert st.st_mode & 0o777 == 0o660
+    except KeyError:
+        assert st.st_mode & 0o777 == 0o600
+
+
+def test_sigterm_finishes_inflight_and_removes_socket(tmp_path):
+    d = Daemon(root=str(tmp_path)).start()
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(d.sock)
+    s.sendall(b"GET /info HTTP/1.1\r\nHost: d\r\n\r\n")
+    reply = s.recv(65536)
+    assert reply.startswith(b"HTTP/1.1 200")
+    assert d.stop(signal.SIGINT) == 0
+    assert not os.path.exists(d.sock)
+    assert "daemon stopped" in d.read_log()
+
+
+def test_sighup_reloads_log_level(tmp_path):
+    cfg = tmp_path / "daemon.json"
+    cfg.write_text(json.dumps({"log-level": "info"}))
+    d = Daemon(root=str(tmp_path), extra_args=["--config-file", str(cfg)])
+    d.start()
+    try:
+        cfg.write_text(json.dumps({"log-level": "error"}))
+        d.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 5
+        while "log level is now error" not in d.read_log() and time.time() < deadline:
+            time.sleep(0.05)
+        assert "log level is now error" in d.read_log()
+        assert d.http().request("GET", "/_ping").status == 200
+    finally:
+        assert d.stop() == 0
+
+
+def test_tmp_cleared_at_start(tmp_path):
+    d = Daemon(root=str(tmp_path)).start()
+    assert d.stop() == 0
+    leftover = tmp_path / "data" / "tmp" / "half-written"
+    leftover.write_text("x")
+    d.start()
+    try:
+        assert not leftover.exists()
+        assert os.path.exists(tmp_path / "data" / "kedge.db")
+    finally:
+        assert d.stop() == 0

@@ -1,0 +1,1 @@
+"""Test helpers shared by kedge's end-to-end suites."""
