@@ -175,14 +175,14 @@ static int listener_start(struct api_server *srv, struct api_listener *l, const 
                 return fd;
         l->path = xstrdup(path);
         unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                         MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
+                         MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
         l->mhd = MHD_start_daemon(
                 flags, 0, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                 MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_THREAD_POOL_SIZE,
                 cfg->threads, MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout,
                 MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
-                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024), MHD_OPTION_END);
+                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_END);
         if (!l->mhd) {
                 close(fd);
                 unlink(path);

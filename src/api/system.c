@@ -85,11 +85,11 @@ void system_version(struct request *req)
         reply_json(req, MHD_HTTP_OK, v);
 }
 
-static json_t *info_runtimes(const struct engine_info *info)
+static json_t *info_runtimes(const struct engine *e)
 {
         json_t *rts = json_object();
-        for (int i = 0; i < info->nruntimes; i++)
-                json_set(rts, info->runtimes[i].name, json_pack("{ss}", "path", info->runtimes[i].path));
+        for (int i = 0; i < e->nruntimes; i++)
+                json_set(rts, e->runtimes[i].name, json_pack("{ss}", "path", e->runtimes[i].path));
         return rts;
 }
 
@@ -170,7 +170,7 @@ void system_info(struct request *req)
         json_set(v, "Labels", json_array());
         json_set_bool(v, "ExperimentalBuild", false);
         json_set_str(v, "ServerVersion", KEDGE_VERSION);
-        json_set(v, "Runtimes", info_runtimes(&info));
+        json_set(v, "Runtimes", info_runtimes(e));
         json_set_str(v, "DefaultRuntime", info.default_runtime);
         json_set(v, "Swarm", json_pack("{ss ss ss sb ss sn}", "NodeID", "", "NodeAddr", "",
                                        "LocalNodeState", "inactive", "ControlAvailable", 0,

@@ -29,6 +29,40 @@ static const char *backing_fs_name(const char *path)
         return "unknown";
 }
 
+/* Finds an executable on PATH; fills path and returns true when found. */
+static bool find_on_path(const char *name, char *path, size_t size)
+{
+        const char *env = getenv("PATH");
+        const char *d = env ? env : "/usr/local/bin:/usr/bin:/bin";
+        while (*d) {
+                size_t n = strcspn(d, ":");
+                if (n > 0) {
+                        snprintf(path, size, "%.*s/%s", (int)n, d, name);
+                        if (access(path, X_OK) == 0)
+                                return true;
+                }
+                d += n + (d[n] == ':');
+        }
+        return false;
+}
+
+static void find_runtimes(struct engine *e)
+{
+        /* The built-in runtime is this executable; external OCI runtimes are
+         * offered when the host has them. */
+        e->runtimes[0].name = "kedge";
+        snprintf(e->runtimes[0].path, sizeof(e->runtimes[0].path), "%s", e->self_path);
+        e->nruntimes = 1;
+        static const char *const external[] = {"runc", "crun", "runsc"};
+        for (size_t i = 0; i < ARRAY_SIZE(external) && e->nruntimes < ENGINE_RUNTIMES_MAX; i++) {
+                struct engine_runtime *rt = &e->runtimes[e->nruntimes];
+                if (find_on_path(external[i], rt->path, sizeof(rt->path))) {
+                        rt->name = external[i];
+                        e->nruntimes++;
+                }
+        }
+}
+
 struct engine *engine_new(const struct engine_config *cfg, struct kerr *err)
 {
         _cleanup_(engine_freep) struct engine *e = xnew0(struct engine);
@@ -55,6 +89,7 @@ struct engine *engine_new(const struct engine_config *cfg, struct kerr *err)
                 return NULL;
         }
         host_info_probe(&e->host);
+        find_runtimes(e);
         e->backing_fs = backing_fs_name(cfg->data_root);
         return TAKE_PTR(e);
 }
@@ -70,23 +105,6 @@ struct engine *engine_free(struct engine *e)
         free(e->self_path);
         free(e);
         return NULL;
-}
-
-/* Finds an executable on PATH; fills path and returns true when found. */
-static bool find_on_path(const char *name, char *path, size_t size)
-{
-        const char *env = getenv("PATH");
-        const char *d = env ? env : "/usr/local/bin:/usr/bin:/bin";
-        while (*d) {
-                size_t n = strcspn(d, ":");
-                if (n > 0) {
-                        snprintf(path, size, "%.*s/%s", (int)n, d, name);
-                        if (access(path, X_OK) == 0)
-                                return true;
-                }
-                d += n + (d[n] == ':');
-        }
-        return false;
 }
 
 int engine_info_get(struct engine *e, struct engine_info *ret, struct kerr *err)
@@ -107,19 +125,6 @@ int engine_info_get(struct engine *e, struct engine_info *ret, struct kerr *err)
                 int r = store_query_int(e->store, counts[i].sql, counts[i].dst, err);
                 if (r < 0)
                         return kerr_wrap(err, "count engine objects");
-        }
-        /* The built-in runtime is this executable; external OCI runtimes are
-         * offered when the host has them. */
-        info.runtimes[0].name = "kedge";
-        snprintf(info.runtimes[0].path, sizeof(info.runtimes[0].path), "%s", e->self_path);
-        info.nruntimes = 1;
-        static const char *const external[] = {"runc", "crun", "runsc"};
-        for (size_t i = 0; i < ARRAY_SIZE(external) && info.nruntimes < ENGINE_RUNTIMES_MAX; i++) {
-                struct engine_runtime *rt = &info.runtimes[info.nruntimes];
-                if (find_on_path(external[i], rt->path, sizeof(rt->path))) {
-                        rt->name = external[i];
-                        info.nruntimes++;
-                }
         }
         info.default_runtime = "kedge";
         *ret = info;

@@ -17,6 +17,13 @@ struct engine_config {
         const char *exec_root; /* absolute */
 };
 
+#define ENGINE_RUNTIMES_MAX 4
+
+struct engine_runtime {
+        const char *name;
+        char path[4096];
+};
+
 struct engine {
         struct store *store;
         char *data_root;
@@ -24,6 +31,10 @@ struct engine {
         char *self_path; /* the kedge executable (shims and helpers re-exec it) */
         const char *backing_fs; /* file system of the data root, as docker info names it */
         struct host_info host;
+        /* Runtimes found at start: the built-in one first, then external OCI
+         * runtimes on PATH. */
+        int nruntimes;
+        struct engine_runtime runtimes[ENGINE_RUNTIMES_MAX];
         time_t started;
 };
 
@@ -33,19 +44,10 @@ struct engine *engine_new(const struct engine_config *cfg, struct kerr *err);
 struct engine *engine_free(struct engine *e);
 DEFINE_CLEANUP(struct engine *, engine_free)
 
-#define ENGINE_RUNTIMES_MAX 4
-
-struct engine_runtime {
-        const char *name;
-        char path[4096];
-};
-
 struct engine_info {
         int64_t containers, running, paused, stopped, images;
-        int nruntimes;
-        struct engine_runtime runtimes[ENGINE_RUNTIMES_MAX];
         const char *default_runtime;
 };
 
-/* Counts from the store and the runtimes this engine can use. */
+/* Counts from the store. */
 int engine_info_get(struct engine *e, struct engine_info *ret, struct kerr *err);
