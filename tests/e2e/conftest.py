@@ -13,7 +13,8 @@ from kedgetest.daemon import Daemon  # noqa: E402
 def _tools_path():
     top = os.environ.get("KEDGE_SOURCE_ROOT") or os.path.join(os.path.dirname(__file__), "..", "..")
     tools = os.path.join(top, ".tools", "bin")
-    os.environ["PATH"] = tools + os.pathsep + os.environ.get("PATH", "")
+    # A docker CLI already on PATH wins; .tools/bin is the fallback install-deps made.
+    os.environ["PATH"] = os.environ.get("PATH", "") + os.pathsep + tools
 
 
 _tools_path()
