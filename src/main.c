@@ -10,6 +10,7 @@ static const struct role {
         const char *help;
 } roles[] = {
         {"daemon", cmd_daemon, "serve the Docker Engine API on a Unix socket"},
+        {"shim", cmd_shim, "supervise one container (started by the daemon)"},
         {"version", cmd_version, "print the kedge version"},
 };
 

@@ -2,4 +2,5 @@
 #pragma once
 
 int cmd_daemon(int argc, char **argv);
+int cmd_shim(int argc, char **argv);
 int cmd_version(int argc, char **argv);

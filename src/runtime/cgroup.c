@@ -1,0 +1,117 @@
+/* cgroup.c - backend choice and the file helpers both backends use. */
+#include "cgroup-internal.h"
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int rt_cgroup_detect(const char *root)
+{
+        return rt_cgroup_exists(root, "cgroup.controllers") ? 2 : 1;
+}
+
+static const struct rt_cgroup_ops *ops_of(const struct rt_cgroup *cg)
+{
+        return cg->version == 2 ? &rt_cgroup_v2_ops : &rt_cgroup_v1_ops;
+}
+
+int rt_cgroup_create(const char *root, const char *path, int version,
+                     const struct rt_resources *res, struct rt_cgroup *ret, struct kerr *err)
+{
+        /* A path with ".." would let a spec place the container's limits
+         * (and the rmdir at its end) anywhere in the host's tree. */
+        if (!path || !path[0] || strstr(path, ".."))
+                return kerr_set(err, KERR_INVALID, EINVAL, "cgroup path '%s' is not valid",
+                                path ? path : "");
+        while (*path == '/')
+                path++;
+        struct rt_cgroup cg = {
+                .version = version ? version : rt_cgroup_detect(root),
+                .root = xstrdup(root),
+                .path = xstrdup(path),
+        };
+        static const struct rt_resources none;
+        int r = ops_of(&cg)->create(&cg, res ? res : &none, err);
+        if (r < 0) {
+                ops_of(&cg)->destroy(&cg, NULL);
+                rt_cgroup_release(&cg);
+                return kerr_wrap(err, "cgroup v%d '%s'", version ? version : rt_cgroup_detect(root), path);
+        }
+        *ret = cg;
+        return 0;
+}
+
+int rt_cgroup_add(const struct rt_cgroup *cg, pid_t pid, struct kerr *err)
+{
+        return ops_of(cg)->add(cg, pid, err);
+}
+
+int rt_cgroup_destroy(const struct rt_cgroup *cg, struct kerr *err)
+{
+        return cg->path ? ops_of(cg)->destroy(cg, err) : 0;
+}
+
+void rt_cgroup_release(struct rt_cgroup *cg)
+{
+        free(cg->root);
+        free(cg->path);
+        *cg = (struct rt_cgroup){0};
+}
+
+int rt_cgroup_write(const char *dir, const char *file, const char *value, struct kerr *err)
+{
+        _cleanup_free_ char *p = xasprintf("%s/%s", dir, file);
+        _cleanup_close_ int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return kerr_set(err, KERR_INTERNAL, errno, "open %s: %m", p);
+        /* cgroupfs takes one write per value; a short write is an error. */
+        ssize_t n = write(fd, value, strlen(value));
+        if (n < 0)
+                return kerr_set(err, errno == EINVAL ? KERR_INVALID : KERR_INTERNAL, errno,
+                                "write '%s' to %s: %m", value, p);
+        return 0;
+}
+
+int rt_cgroup_writef(const char *dir, const char *file, struct kerr *err, const char *fmt, ...)
+{
+        char value[128];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(value, sizeof(value), fmt, ap);
+        va_end(ap);
+        return rt_cgroup_write(dir, file, value, err);
+}
+
+bool rt_cgroup_exists(const char *dir, const char *file)
+{
+        _cleanup_free_ char *p = xasprintf("%s/%s", dir, file);
+        return access(p, F_OK) == 0;
+}
+
+int rt_cgroup_mkdir(const char *dir, struct kerr *err)
+{
+        int r = fs_mkdir_p(dir, 0755);
+        if (r < 0)
+                return kerr_set(err, KERR_INTERNAL, r, "mkdir %s: %s", dir, strerror(-r));
+        return 0;
+}
+
+int rt_cgroup_rmdir(const char *dir, struct kerr *err)
+{
+        for (int i = 0; i < 200; i++) {
+                if (rmdir(dir) == 0 || errno == ENOENT)
+                        return 0;
+                if (errno != EBUSY)
+                        break;
+                nanosleep(&(struct timespec){.tv_nsec = 5 * 1000 * 1000}, NULL);
+        }
+        return kerr_set(err, KERR_INTERNAL, errno, "rmdir %s: %m", dir);
+}

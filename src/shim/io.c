@@ -1,0 +1,83 @@
+/* io.c - the container's stdio as the shim holds it: output pipes (or the
+ * pty master) read into the log and out to attach clients, and stdin. */
+#include "shim-internal.h"
+
+#include "base/fs.h"
+#include "base/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+int shim_io_prepare(struct shim *s, int child[3])
+{
+        int p[2];
+        child[0] = child[1] = child[2] = -EBADF;
+        s->out_fd[0] = s->out_fd[1] = s->stdin_fd = -EBADF;
+        if (s->spec.process.terminal)
+                return 0; /* the runtime opens the pty inside the container */
+        for (int i = 0; i < 2; i++) {
+                if (pipe2(p, O_CLOEXEC) < 0)
+                        return -errno;
+                s->out_fd[i] = p[0];
+                child[i + 1] = p[1];
+        }
+        if (s->opts->stdin_open) {
+                if (pipe2(p, O_CLOEXEC) < 0)
+                        return -errno;
+                child[0] = p[0];
+                s->stdin_fd = p[1];
+        } else if ((child[0] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+                return -errno;
+        }
+        return 0;
+}
+
+bool shim_io_pump(struct shim *s, int i)
+{
+        /* static: one buffer for the shim's life, not a stack page per call */
+        static char data[8192];
+        ssize_t n = read(s->out_fd[i], data, sizeof(data));
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return true;
+        if (n <= 0) /* EOF, or EIO from a pty master whose slave is gone */
+                return false;
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        if (s->have_log && logfile_write(&s->log, i == 0 ? LOGFILE_STDOUT : LOGFILE_STDERR, data,
+                                         (size_t)n, &now) < 0)
+                log_warn("container '%s': writing its log failed, ignoring", s->opts->id);
+        shim_attach_broadcast(s, i == 0 ? SHIM_FRAME_STDOUT : SHIM_FRAME_STDERR, data, (size_t)n);
+        return true;
+}
+
+void shim_io_stdin(struct shim *s, const uint8_t *data, size_t len)
+{
+        int fd = s->spec.process.terminal ? s->ct.pty_master : s->stdin_fd;
+        if (fd < 0)
+                return;
+        s->stdin_used = true;
+        /* A blocking write: a container that does not read its stdin holds
+         * the attach client back, as Docker's stdin copy does. */
+        if (fs_write_all(fd, data, len) < 0)
+                shim_io_close_stdin(s);
+}
+
+void shim_io_close_stdin(struct shim *s)
+{
+        /* A pty has no half-close: its stdin lives as long as the master. */
+        if (s->spec.process.terminal || s->stdin_fd < 0)
+                return;
+        close(s->stdin_fd);
+        s->stdin_fd = -EBADF;
+}
+
+void shim_io_resize(struct shim *s, uint16_t rows, uint16_t cols)
+{
+        struct winsize ws = {.ws_row = rows, .ws_col = cols};
+        if (s->ct.pty_master >= 0)
+                ioctl(s->ct.pty_master, TIOCSWINSZ, &ws);
+}

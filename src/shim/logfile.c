@@ -1,0 +1,204 @@
+/* logfile.c - json-file lines and rotation (see logfile.h). */
+#include "logfile.h"
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+        size_t want;
+        uint32_t cp;
+        if (s[0] < 0x80)
+                return 1;
+        if ((s[0] & 0xe0) == 0xc0)
+                want = 2, cp = s[0] & 0x1f;
+        else if ((s[0] & 0xf0) == 0xe0)
+                want = 3, cp = s[0] & 0x0f;
+        else if ((s[0] & 0xf8) == 0xf0)
+                want = 4, cp = s[0] & 0x07;
+        else
+                return 0;
+        if (n < want)
+                return 0;
+        for (size_t i = 1; i < want; i++) {
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = cp << 6 | (s[i] & 0x3f);
+        }
+        /* overlong forms, surrogates, past U+10FFFF */
+        static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < min[want] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+                return 0;
+        return want;
+}
+
+static void escape_json(struct buf *out, const char *s, size_t n)
+{
+        static const char hex[] = "0123456789abcdef";
+        const unsigned char *p = (const unsigned char *)s;
+        for (size_t i = 0; i < n;) {
+                unsigned char c = p[i];
+                char esc[8];
+                if (c == '"' || c == '\\') {
+                        esc[0] = '\\', esc[1] = (char)c;
+                        buf_append(out, esc, 2);
+                } else if (c == '\n' || c == '\r' || c == '\t') {
+                        esc[0] = '\\', esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+                        buf_append(out, esc, 2);
+                } else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
+                        /* Go escapes HTML characters too; log readers expect it. */
+                        snprintf(esc, sizeof(esc), "\\u00%c%c", hex[c >> 4], hex[c & 15]);
+                        buf_append(out, esc, 6);
+                } else if (c < 0x80) {
+                        buf_append(out, &p[i], 1);
+                } else {
+                        size_t l = utf8_len(p + i, n - i);
+                        if (l == 0) {
+                                buf_append(out, "\\ufffd", 6);
+                                i++;
+                                continue;
+                        }
+                        /* U+2028 and U+2029 break JavaScript parsers: Go escapes them. */
+                        if (l == 3 && p[i] == 0xe2 && p[i + 1] == 0x80 && (p[i + 2] & 0xfe) == 0xa8)
+                                buf_append(out, p[i + 2] == 0xa8 ? "\\u2028" : "\\u2029", 6);
+                        else
+                                buf_append(out, p + i, l);
+                        i += l;
+                        continue;
+                }
+                i++;
+        }
+}
+
+void logfile_time(const struct timespec *ts, char *out, size_t n)
+{
+        struct tm tm;
+        gmtime_r(&ts->tv_sec, &tm);
+        size_t w = strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(out + w, n - w, ".%09ldZ", ts->tv_nsec);
+}
+
+void logfile_format(struct buf *out, enum logfile_stream stream, const char *line, size_t n,
+                    const struct timespec *ts)
+{
+        char when[64];
+        logfile_time(ts, when, sizeof(when));
+        buf_append(out, "{\"log\":\"", 8);
+        escape_json(out, line, n);
+        buf_appendf(out, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n",
+                    stream == LOGFILE_STDERR ? "stderr" : "stdout", when);
+}
+
+int logfile_open(struct logfile *lf, const char *path, uint64_t max_size, unsigned max_file,
+                 struct kerr *err)
+{
+        *lf = (struct logfile){.fd = -EBADF, .max_size = max_size, .max_file = max_file ? max_file : 1};
+        lf->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+        if (lf->fd < 0)
+                return kerr_set(err, KERR_INTERNAL, errno, "open log '%s': %m", path);
+        struct stat st;
+        lf->size = fstat(lf->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+        lf->path = xstrdup(path);
+        for (int i = 0; i < LOGFILE_STREAM_MAX; i++)
+                buf_init(&lf->partial[i], LOGFILE_LINE_MAX);
+        return 0;
+}
+
+static int rotate(struct logfile *lf)
+{
+        if (lf->max_file < 2) {
+                if (ftruncate(lf->fd, 0) < 0)
+                        return -errno;
+                lf->size = 0;
+                return 0;
+        }
+        for (unsigned i = lf->max_file - 1; i >= 1; i--) {
+                _cleanup_free_ char *from = i == 1 ? xstrdup(lf->path) : xasprintf("%s.%u", lf->path, i - 1);
+                _cleanup_free_ char *to = xasprintf("%s.%u", lf->path, i);
+                if (rename(from, to) < 0 && errno != ENOENT)
+                        return -errno;
+        }
+        int fd = open(lf->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+        if (fd < 0)
+                return -errno;
+        close(lf->fd);
+        lf->fd = fd;
+        lf->size = 0;
+        return 0;
+}
+
+static int write_entry(struct logfile *lf, enum logfile_stream stream, const char *line, size_t n,
+                       const struct timespec *now)
+{
+        struct buf out;
+        buf_init(&out, 0);
+        logfile_format(&out, stream, line, n, now);
+        int r = 0;
+        if (lf->max_size && lf->size >= lf->max_size)
+                r = rotate(lf);
+        if (r >= 0)
+                r = fs_write_all(lf->fd, out.data, out.len);
+        if (r >= 0)
+                lf->size += out.len;
+        buf_release(&out);
+        return r;
+}
+
+int logfile_write(struct logfile *lf, enum logfile_stream stream, const char *data, size_t len,
+                  const struct timespec *now)
+{
+        struct buf *part = &lf->partial[stream];
+        int r = 0;
+        while (len > 0 && r >= 0) {
+                const char *nl = memchr(data, '\n', len);
+                size_t take = nl ? (size_t)(nl - data) + 1 : len;
+                size_t room = LOGFILE_LINE_MAX - part->len;
+                if (take > room)
+                        take = room;
+                bool line_end = take > 0 && data[take - 1] == '\n';
+                if (!line_end && part->len + take < LOGFILE_LINE_MAX) {
+                        buf_append(part, data, take); /* wait for the rest */
+                } else if (part->len == 0) {
+                        r = write_entry(lf, stream, data, take, now);
+                } else {
+                        buf_append(part, data, take);
+                        r = write_entry(lf, stream, part->data, part->len, now);
+                        part->len = 0;
+                }
+                data += take;
+                len -= take;
+        }
+        return r;
+}
+
+int logfile_flush(struct logfile *lf, const struct timespec *now)
+{
+        int r = 0;
+        for (int i = 0; i < LOGFILE_STREAM_MAX; i++) {
+                struct buf *part = &lf->partial[i];
+                if (part->len && r >= 0)
+                        r = write_entry(lf, (enum logfile_stream)i, part->data, part->len, now);
+                buf_release(part);
+                buf_init(part, LOGFILE_LINE_MAX);
+        }
+        return r;
+}
+
+void logfile_release(struct logfile *lf)
+{
+        if (lf->fd >= 0)
+                close(lf->fd);
+        for (int i = 0; i < LOGFILE_STREAM_MAX; i++)
+                buf_release(&lf->partial[i]);
+        free(lf->path);
+        *lf = (struct logfile){.fd = -EBADF};
+}

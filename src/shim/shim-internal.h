@@ -1,0 +1,67 @@
+/* shim-internal.h - the shim's state, shared by its files by concern:
+ * shim.c (lifecycle, loop), attach.c (sockets, clients), io.c (container
+ * stdio), exitfile.c. One thread; everything runs from the poll loop. */
+#pragma once
+
+#include "logfile.h"
+#include "proto.h"
+#include "runtime/builtin.h"
+#include "runtime/spec.h"
+#include "shim.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define SHIM_CLIENTS_MAX 16
+
+struct shim_client {
+        int fd;
+        bool ctl;      /* on ctl.sock: requests, not stdio */
+        size_t len;    /* bytes in in[] */
+        uint8_t in[SHIM_FRAME_HDR + SHIM_FRAME_IN_MAX];
+};
+
+struct shim {
+        const struct shim_opts *opts;
+        struct rt_spec spec;
+        struct rt_builtin ct;
+        bool started, exited;
+        int status;                 /* waitpid status once exited */
+        char error[1024];           /* why the container failed to start */
+        int error_errno;
+        int out_fd[2];              /* read ends: stdout, stderr (tty: out_fd[0] = master) */
+        int stdin_fd;               /* write end of the container's stdin, or -EBADF */
+        bool stdin_used;            /* an attach client has sent stdin */
+        struct logfile log;
+        bool have_log;
+        int attach_listen, ctl_listen;
+        struct shim_client *clients[SHIM_CLIENTS_MAX];
+        int sigfd;
+        int report_fd;              /* to the launcher until started */
+};
+
+/* io.c */
+int shim_io_prepare(struct shim *s, int child_stdio[3]);
+/* Reads what fd i has; returns false at end-of-file. */
+bool shim_io_pump(struct shim *s, int i);
+void shim_io_stdin(struct shim *s, const uint8_t *data, size_t len);
+void shim_io_close_stdin(struct shim *s);
+void shim_io_resize(struct shim *s, uint16_t rows, uint16_t cols);
+
+/* attach.c */
+int shim_attach_listen(struct shim *s);
+void shim_attach_accept(struct shim *s, int listen_fd, bool ctl);
+/* Reads and handles a client's frames; drops it on error or hang-up. */
+void shim_attach_read(struct shim *s, int idx);
+void shim_attach_broadcast(struct shim *s, enum shim_frame_type type, const void *data,
+                           size_t len);
+void shim_attach_drop(struct shim *s, int idx);
+void shim_attach_close_all(struct shim *s);
+
+/* shim.c */
+int shim_start(struct shim *s);
+int shim_kill(struct shim *s, int sig);
+
+/* exitfile.c: Docker's exit code from a waitpid status (128+n for a signal). */
+int shim_exit_code(int status);
+int shim_exitfile_write(struct shim *s);

@@ -1,0 +1,308 @@
+/* shim.c - the shim's life: detach from the launcher, create the container,
+ * run the poll loop until it has exited and its output is drained, record
+ * the exit, leave. */
+#include "shim-internal.h"
+
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Tells the launcher how it went ("ok" or the error), once. */
+static void report(struct shim *s, const char *msg)
+{
+        if (s->report_fd < 0)
+                return;
+        /* Newline-terminated: until its exec, the container's process holds
+         * a copy of this pipe, so the launcher cannot wait for EOF. */
+        char line[1100];
+        int n = snprintf(line, sizeof(line), "%s\n", msg);
+        fs_write_all(s->report_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+        close(s->report_fd);
+        s->report_fd = -EBADF;
+}
+
+static void fail(struct shim *s, const struct kerr *err)
+{
+        snprintf(s->error, sizeof(s->error), "%s", err->msg);
+        s->error_errno = err->errnum;
+        log_error("container '%s': %s", s->opts->id, err->msg);
+        report(s, err->msg);
+}
+
+static int write_pid(const char *dir, const char *name, pid_t pid)
+{
+        _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        char text[32];
+        int n = snprintf(text, sizeof(text), "%d\n", (int)pid);
+        return dfd < 0 ? -errno : fs_write_atomic_at(dfd, name, text, (size_t)n, 0644);
+}
+
+int shim_start(struct shim *s)
+{
+        struct kerr err = {0};
+        if (s->started)
+                return 0;
+        if (s->ct.pid <= 0 || s->exited)
+                return kerr_set(&err, KERR_CONFLICT, ESRCH, "container is not created");
+        int r = rt_builtin_start(&s->ct, &err);
+        if (r < 0) {
+                fail(s, &err);
+                return r;
+        }
+        s->started = true;
+        report(s, "ok");
+        return 0;
+}
+
+int shim_kill(struct shim *s, int sig)
+{
+        if (sig <= 0 || sig >= NSIG)
+                return -EINVAL;
+        if (s->exited || s->ct.pid <= 0)
+                return -ESRCH;
+        return kill(s->ct.pid, sig) < 0 ? -errno : 0;
+}
+
+static int create(struct shim *s)
+{
+        struct kerr err = {0};
+        int child[3];
+        int r = rt_spec_load(s->opts->bundle, &s->spec, &err);
+        if (r < 0)
+                goto failed;
+        if ((r = shim_io_prepare(s, child)) < 0) {
+                kerr_set(&err, KERR_INTERNAL, r, "container stdio: %s", strerror(-r));
+                goto failed;
+        }
+        if (s->opts->log_path &&
+            (r = logfile_open(&s->log, s->opts->log_path, s->opts->log_max_size,
+                              s->opts->log_max_file, &err)) < 0)
+                goto failed;
+        s->have_log = s->opts->log_path != NULL;
+        struct rt_builtin_opts ro = {
+                .stdio = {child[0], child[1], child[2]},
+                .cgroup_root = s->opts->cgroup_root,
+                .cgroup_path = s->opts->cgroup_path,
+        };
+        r = rt_builtin_create(&s->spec, &ro, &s->ct, &err);
+        for (int i = 0; i < 3; i++)
+                if (child[i] >= 0)
+                        close(child[i]);
+        if (r < 0)
+                goto failed;
+        for (int i = 0; i < s->ct.n_warnings; i++)
+                log_warn("container '%s': %s", s->opts->id, s->ct.warnings[i]);
+        if (s->spec.process.terminal)
+                s->out_fd[0] = s->ct.pty_master; /* borrowed: ct owns it */
+        if ((r = write_pid(s->opts->run_dir, "container.pid", s->ct.pid)) < 0 ||
+            (r = shim_attach_listen(s)) < 0 ||
+            (r = write_pid(s->opts->run_dir, "shim.pid", getpid())) < 0) {
+                kerr_set(&err, KERR_INTERNAL, r, "run directory '%s': %s", s->opts->run_dir,
+                         strerror(-r));
+                kill(s->ct.pid, SIGKILL);
+                return r;
+        }
+        return 0;
+failed:
+        fail(s, &err);
+        return r;
+}
+
+static void on_signal(struct shim *s)
+{
+        struct signalfd_siginfo si;
+        if (read(s->sigfd, &si, sizeof(si)) != sizeof(si))
+                return;
+        if (si.ssi_signo != SIGCHLD) {
+                /* SIGTERM/SIGINT to the shim are meant for the container. */
+                shim_kill(s, (int)si.ssi_signo);
+                return;
+        }
+        /* As a subreaper the shim also inherits orphans; reap them all. */
+        int status;
+        pid_t pid;
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+                if (pid == s->ct.pid) {
+                        s->exited = true;
+                        s->status = status;
+                }
+}
+
+/* One round of poll. Returns false when there is nothing left to wait for. */
+static bool loop_once(struct shim *s)
+{
+        struct pollfd p[5 + SHIM_CLIENTS_MAX];
+        int n = 0, idx_out[2] = {-1, -1}, idx_client[SHIM_CLIENTS_MAX];
+        p[n++] = (struct pollfd){.fd = s->sigfd, .events = POLLIN};
+        p[n++] = (struct pollfd){.fd = s->attach_listen, .events = POLLIN};
+        p[n++] = (struct pollfd){.fd = s->ctl_listen, .events = POLLIN};
+        for (int i = 0; i < 2; i++)
+                if (s->out_fd[i] >= 0 && s->started) {
+                        idx_out[i] = n;
+                        p[n++] = (struct pollfd){.fd = s->out_fd[i], .events = POLLIN};
+                }
+        for (int i = 0; i < SHIM_CLIENTS_MAX; i++) {
+                idx_client[i] = -1;
+                if (s->clients[i]) {
+                        idx_client[i] = n;
+                        p[n++] = (struct pollfd){.fd = s->clients[i]->fd, .events = POLLIN};
+                }
+        }
+        bool outputs = idx_out[0] >= 0 || idx_out[1] >= 0;
+        if (s->exited && !outputs)
+                return false;
+        /* After the exit, output still buffered is drained; a grandchild
+         * that keeps the pipe open (no pid namespace) gets 200 ms. */
+        int r = poll(p, (nfds_t)n, s->exited ? 200 : -1);
+        if (r == 0)
+                return false;
+        if (r < 0)
+                return errno == EINTR;
+        if (p[0].revents)
+                on_signal(s);
+        for (int i = 0; i < 2; i++)
+                if (idx_out[i] >= 0 && p[idx_out[i]].revents && !shim_io_pump(s, i)) {
+                        if (!s->spec.process.terminal)
+                                close(s->out_fd[i]);
+                        s->out_fd[i] = -EBADF;
+                }
+        for (int i = 0; i < SHIM_CLIENTS_MAX; i++)
+                if (idx_client[i] >= 0 && s->clients[i] && p[idx_client[i]].revents)
+                        shim_attach_read(s, i);
+        if (p[1].revents)
+                shim_attach_accept(s, s->attach_listen, false);
+        if (p[2].revents)
+                shim_attach_accept(s, s->ctl_listen, true);
+        return true;
+}
+
+static void finish(struct shim *s)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        if (s->have_log)
+                logfile_flush(&s->log, &now);
+        if (s->ct.pid > 0 && !s->exited) {
+                /* Only reached when the shim cannot go on: never leave the
+                 * container running unsupervised. */
+                kill(s->ct.pid, SIGKILL);
+                if (waitpid(s->ct.pid, &s->status, 0) == s->ct.pid)
+                        s->exited = true;
+        }
+        int r = shim_exitfile_write(s);
+        if (r < 0)
+                log_error_errno(r, "container '%s': writing exit.json", s->opts->id);
+        shim_attach_close_all(s);
+        struct kerr err = {0};
+        if (rt_builtin_cleanup(&s->ct, &err) < 0)
+                log_warn("container '%s': %s, ignoring", s->opts->id, err.msg);
+}
+
+static int run(struct shim *s)
+{
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGCHLD);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        sigprocmask(SIG_BLOCK, &set, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        signal(SIGHUP, SIG_IGN);
+        s->sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+        /* Orphans of the container (host pid namespace) come to the shim,
+         * not to init, so none is left unreaped. */
+        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        if (s->sigfd < 0 || create(s) < 0) {
+                finish(s);
+                return 1;
+        }
+        if (s->opts->defer_start)
+                report(s, "ok");
+        else if (shim_start(s) < 0)
+                s->started = false;
+        while (loop_once(s))
+                ;
+        finish(s);
+        return 0;
+}
+
+/* The launcher waits for the detached shim's word, so its caller gets a
+ * plain success or the error text, and the shim lives on on its own. */
+static int launch(struct shim *s)
+{
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return log_error_errno(-errno, "pipe"), 1;
+        pid_t pid = fork();
+        if (pid < 0)
+                return log_error_errno(-errno, "fork"), 1;
+        if (pid > 0) {
+                close(p[1]);
+                char msg[1100];
+                size_t len = 0;
+                ssize_t n;
+                while (len < sizeof(msg) - 1 &&
+                       (n = read(p[0], msg + len, sizeof(msg) - 1 - len)) != 0) {
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n < 0)
+                                break;
+                        len += (size_t)n;
+                        if (memchr(msg, '\n', len))
+                                break;
+                }
+                msg[len] = 0;
+                msg[strcspn(msg, "\n")] = 0;
+                len = strlen(msg);
+                close(p[0]);
+                if (strcmp(msg, "ok") == 0)
+                        return 0;
+                fprintf(stderr, "kedge shim: %s\n", len ? msg : "the shim died during setup");
+                return 1;
+        }
+        close(p[0]);
+        s->report_fd = p[1];
+        /* Its own session: no terminal's hangup and no signal to the
+         * launcher's process group reach it. */
+        setsid();
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        _cleanup_free_ char *logp = xasprintf("%s/shim.log", s->opts->run_dir);
+        int lfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+        if (null >= 0) {
+                dup2(null, 0);
+                dup2(null, 1);
+                dup2(lfd >= 0 ? lfd : null, 2);
+                close(null);
+        }
+        if (lfd >= 0)
+                close(lfd);
+        _exit(run(s));
+}
+
+int shim_main(const struct shim_opts *opts)
+{
+        struct shim s = {
+                .opts = opts,
+                .out_fd = {-EBADF, -EBADF},
+                .stdin_fd = -EBADF,
+                .attach_listen = -EBADF,
+                .ctl_listen = -EBADF,
+                .sigfd = -EBADF,
+                .report_fd = -EBADF,
+                .ct = {.sync_fd = -EBADF, .pty_master = -EBADF},
+        };
+        int r = opts->foreground ? run(&s) : launch(&s);
+        return r;
+}
