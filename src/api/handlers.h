@@ -11,3 +11,16 @@ void system_info(struct request *req);
 void system_plugins(struct request *req);
 void system_no_swarm(struct request *req);
 void system_options(struct request *req);
+
+#include <stddef.h>
+/* images.c */
+void images_list(struct request *req);
+void images_create(struct request *req);
+void images_prune(struct request *req);
+void images_save(struct request *req);
+void images_load(struct request *req);
+void images_inspect(struct request *req);
+void images_history(struct request *req);
+void images_tag(struct request *req);
+void images_remove(struct request *req);
+int images_body_spool(struct request *req, const char *data, size_t len);

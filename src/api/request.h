@@ -27,6 +27,12 @@ struct request {
         struct route_match match;
         struct buf body; /* bounded by the route's body_max */
         bool body_too_large;
+        /* Streaming routes (ROUTE_STREAM): the body callback's state, freed
+         * with body_state_free when the request ends; body_error is the
+         * first error the callback returned. */
+        void *body_state;
+        void (*body_state_free)(void *state);
+        int body_error;
         bool started;  /* first access callback done */
         bool replied;  /* a response was queued */
         int status;    /* status of the queued response, for the log */

@@ -4,13 +4,16 @@
 
 #include "base/xalloc.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const struct route routes[] = {
-#define ROUTE(m, p, h, b) {#m, p, h, b},
+#define ROUTE(m, p, h, b) {#m, p, h, b, NULL},
+#define ROUTE_STREAM(m, p, h, cb) {#m, p, h, SIZE_MAX, cb}, /* the callback bounds it */
 #include "routes.def"
 #undef ROUTE
+#undef ROUTE_STREAM
 };
 
 const struct route *router_table(size_t *ret_count)

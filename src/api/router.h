@@ -6,6 +6,11 @@
 
 struct request;
 typedef void (*api_handler)(struct request *req);
+/* Streaming request bodies: called with each chunk as it arrives instead
+ * of buffering it (docker load/import bodies are hundreds of MB). Returns
+ * 0, or -errno to make the server discard the rest; the handler still runs
+ * at the end and reports (it keeps its state in req->body_state). */
+typedef int (*api_body_cb)(struct request *req, const char *data, size_t len);
 
 #define ROUTE_PARAMS_MAX 4
 
@@ -14,6 +19,7 @@ struct route {
         const char *pattern;
         api_handler handler; /* NULL: not implemented, answered with 501 */
         size_t body_max;
+        api_body_cb body_cb; /* NULL: the body is buffered in req->body */
 };
 
 struct route_match {

@@ -59,6 +59,8 @@ static struct request *request_new(struct api_server *srv, struct MHD_Connection
 
 static void request_free(struct request *req)
 {
+        if (req->body_state_free)
+                req->body_state_free(req->body_state);
         router_match_release(&req->match);
         buf_release(&req->body);
         free(req->path);
@@ -114,6 +116,8 @@ static void dispatch(struct request *req)
 /* A Content-Length beyond the limit is refused before reading the body. */
 static bool declared_too_large(struct request *req)
 {
+        if (req->matched && req->match.route->body_cb)
+                return false; /* streamed: the handler bounds what it keeps */
         const char *cl = req_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (!cl)
                 return false;
@@ -142,6 +146,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
                                 reply_errorf(req, KERR_NOT_FOUND, "page not found");
                         return req->queue_failed ? MHD_NO : MHD_YES;
                 }
+                return MHD_YES;
+        }
+        if (*size > 0 && req->matched && req->match.route->body_cb) {
+                if (!req->replied && req->body_error == 0)
+                        req->body_error = req->match.route->body_cb(req, data, *size);
+                *size = 0;
                 return MHD_YES;
         }
         if (*size > 0) {

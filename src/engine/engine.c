@@ -1,4 +1,5 @@
 #include "engine.h"
+#include "image.h"
 
 #include "base/fs.h"
 #include "base/xalloc.h"
@@ -69,6 +70,7 @@ struct engine *engine_new(const struct engine_config *cfg, struct kerr *err)
         e->data_root = xstrdup(cfg->data_root);
         e->exec_root = xstrdup(cfg->exec_root);
         e->started = time(NULL);
+        pthread_mutex_init(&e->image_lock, NULL);
         char self[PATH_MAX];
         ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
         self[n > 0 ? n : 0] = 0;
@@ -88,6 +90,8 @@ struct engine *engine_new(const struct engine_config *cfg, struct kerr *err)
                          cfg->exec_root, strerror(-r));
                 return NULL;
         }
+        /* Layers and blobs a crash left unreferenced go before anyone looks. */
+        engine_image_sweep(e, NULL);
         host_info_probe(&e->host);
         find_runtimes(e);
         e->backing_fs = backing_fs_name(cfg->data_root);
@@ -99,6 +103,7 @@ struct engine *engine_free(struct engine *e)
         if (!e)
                 return NULL;
         store_free(e->store);
+        pthread_mutex_destroy(&e->image_lock);
         host_info_release(&e->host);
         free(e->data_root);
         free(e->exec_root);

@@ -7,6 +7,7 @@
 #include "base/cleanup.h"
 #include "base/err.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -36,6 +37,7 @@ struct engine {
         int nruntimes;
         struct engine_runtime runtimes[ENGINE_RUNTIMES_MAX];
         time_t started;
+        pthread_mutex_t image_lock; /* serialises image store commits and removals */
 };
 
 /* Opens the data root (locking it), prepares the exec root and probes the

@@ -13,6 +13,23 @@ static const char *const steps[] = {
         "  size INTEGER NOT NULL DEFAULT 0);"
         "CREATE TABLE containers (id TEXT PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
         "  state TEXT NOT NULL DEFAULT 'created', created INTEGER NOT NULL DEFAULT 0);",
+        /* 2: the image store. images.id is the config digest; layers are
+         * per chain ID (layers/<hex>/diff on disk); refs are tags and
+         * digests ("docker.io/library/busybox:latest"). */
+        "DROP TABLE images;"
+        "CREATE TABLE images (id TEXT PRIMARY KEY, created INTEGER NOT NULL DEFAULT 0,"
+        "  size INTEGER NOT NULL DEFAULT 0, config TEXT NOT NULL DEFAULT '{}',"
+        "  parent TEXT NOT NULL DEFAULT '', added INTEGER NOT NULL DEFAULT 0,"
+        "  last_tag_time INTEGER NOT NULL DEFAULT 0);"
+        "CREATE TABLE layers (chain_id TEXT PRIMARY KEY, diff_id TEXT NOT NULL,"
+        "  blob TEXT NOT NULL, blob_size INTEGER NOT NULL, size INTEGER NOT NULL);"
+        "CREATE TABLE image_layers (image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+        "  idx INTEGER NOT NULL, chain_id TEXT NOT NULL REFERENCES layers(chain_id),"
+        "  PRIMARY KEY (image_id, idx));"
+        "CREATE INDEX image_layers_chain ON image_layers(chain_id);"
+        "CREATE TABLE image_refs (ref TEXT PRIMARY KEY,"
+        "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE);"
+        "CREATE INDEX image_refs_image ON image_refs(image_id);",
 };
 
 int store_migrations_count(void)

@@ -234,3 +234,36 @@ int store_query_int(struct store *s, const char *sql, int64_t *ret, struct kerr 
         sqlite3_finalize(st);
         return rc == SQLITE_ROW ? 0 : store_sql_error(s, err, "run query");
 }
+
+int store_tmpfile(struct store *s, struct kerr *err)
+{
+        int fd = openat(s->root_fd, "tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return kerr_set(err, KERR_INTERNAL, errno, "cannot create a file in '%s/tmp': %s",
+                                s->root, strerror(errno));
+        return fd;
+}
+
+int store_tmpdir(struct store *s, const char *prefix, char **ret_name, struct kerr *err)
+{
+        _cleanup_close_ int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+        for (int tries = 0; tries < 16; tries++) {
+                unsigned char rnd[6];
+                if (fd < 0 || read(fd, rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd))
+                        return kerr_set(err, KERR_INTERNAL, errno, "cannot read /dev/urandom");
+                char *name = xasprintf("tmp/%s-%02x%02x%02x%02x%02x%02x", prefix, rnd[0], rnd[1],
+                                       rnd[2], rnd[3], rnd[4], rnd[5]);
+                if (mkdirat(s->root_fd, name, 0700) == 0) {
+                        *ret_name = name;
+                        return 0;
+                }
+                int e = errno;
+                free(name);
+                if (e != EEXIST)
+                        return kerr_set(err, KERR_INTERNAL, e,
+                                        "cannot create a directory in '%s/tmp': %s", s->root,
+                                        strerror(e));
+        }
+        return kerr_set(err, KERR_INTERNAL, EEXIST, "cannot create a directory in '%s/tmp'",
+                        s->root);
+}

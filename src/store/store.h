@@ -32,6 +32,12 @@ int store_meta_set(struct store *s, const char *key, const char *value, struct k
 /* Runs a query that yields one integer ("SELECT count(*) ..."). */
 int store_query_int(struct store *s, const char *sql, int64_t *ret, struct kerr *err);
 
+/* An anonymous file (O_TMPFILE) under tmp/: gone on close or crash, so
+ * request bodies and downloads in flight never outlive the daemon. */
+int store_tmpfile(struct store *s, struct kerr *err);
+/* A fresh directory tmp/<prefix>-XXXXXX; *ret_name is "tmp/..." (new string). */
+int store_tmpdir(struct store *s, const char *prefix, char **ret_name, struct kerr *err);
+
 /* Wraps the last SQLite error of s into err. */
 int store_sql_error(struct store *s, struct kerr *err, const char *what);
 

@@ -1,0 +1,27 @@
+/* unpack.h - streaming layer extraction with libarchive.
+ *
+ * A layer blob (gzip, zstd, xz or plain tar) is read once: the decompressed
+ * stream is hashed into its diff ID while the tar inside it is extracted
+ * beneath a directory that can serve directly as an overlayfs lowerdir.
+ * Memory stays bounded whatever the layer's size.
+ *
+ * Safety: every entry is resolved with base/path.h without following any
+ * symlink; an entry that is absolute, has "..", sits under a symlinked
+ * parent, or hard-links outside the layer is refused with KERR_INVALID
+ * naming the entry. The caller extracts into tmp/ and removes it on error. */
+#pragma once
+
+#include "digest.h"
+
+#include "base/err.h"
+
+#include <stdint.h>
+
+struct unpack_result {
+        char diff_id[DIGEST_STR_LEN + 1]; /* sha256 of the uncompressed tar */
+        int64_t size;                     /* bytes of regular file content */
+};
+
+/* Reads the layer from blobfd. With rootfd >= 0 extracts beneath it;
+ * with rootfd < 0 only computes the diff ID (a layer already on disk). */
+int unpack_layer(int blobfd, int rootfd, struct unpack_result *ret, struct kerr *err);
