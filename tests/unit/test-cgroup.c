@@ -7,20 +7,6 @@
 #include "runtime/cgroup.h"
 #include "unit.h"
 
-static char *slurp(const char *root, const char *rel)
-{
-        char path[4096];
-        snprintf(path, sizeof(path), "%s/%s", root, rel);
-        FILE *f = fopen(path, "r");
-        if (!f)
-                return NULL;
-        static char buf[4096];
-        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-        buf[n] = 0;
-        fclose(f);
-        return buf;
-}
-
 static const struct rt_resources res = {
         .memory_limit = 64 << 20,
         .memory_reservation = 32 << 20,
@@ -55,18 +41,18 @@ static void test_v1(void **state)
         assert_int_equal(rt_cgroup_create(root, "/kedge/abc", 0, &res, &cg, &err), 0);
         assert_int_equal(cg.version, 1);
         assert_string_equal(cg.path, "kedge/abc");
-        assert_string_equal(slurp(root, "memory/kedge/abc/memory.limit_in_bytes"), "67108864");
-        assert_string_equal(slurp(root, "memory/kedge/abc/memory.soft_limit_in_bytes"), "33554432");
-        assert_string_equal(slurp(root, "memory/kedge/abc/memory.memsw.limit_in_bytes"), "134217728");
-        assert_string_equal(slurp(root, "cpu/kedge/abc/cpu.shares"), "512");
-        assert_string_equal(slurp(root, "cpu/kedge/abc/cpu.cfs_period_us"), "100000");
-        assert_string_equal(slurp(root, "cpu/kedge/abc/cpu.cfs_quota_us"), "50000");
-        assert_string_equal(slurp(root, "pids/kedge/abc/pids.max"), "100");
+        assert_string_equal(unit_read(root, "memory/kedge/abc/memory.limit_in_bytes"), "67108864");
+        assert_string_equal(unit_read(root, "memory/kedge/abc/memory.soft_limit_in_bytes"), "33554432");
+        assert_string_equal(unit_read(root, "memory/kedge/abc/memory.memsw.limit_in_bytes"), "134217728");
+        assert_string_equal(unit_read(root, "cpu/kedge/abc/cpu.shares"), "512");
+        assert_string_equal(unit_read(root, "cpu/kedge/abc/cpu.cfs_period_us"), "100000");
+        assert_string_equal(unit_read(root, "cpu/kedge/abc/cpu.cfs_quota_us"), "50000");
+        assert_string_equal(unit_read(root, "pids/kedge/abc/pids.max"), "100");
         assert_int_equal(rt_cgroup_add(&cg, 4242, &err), 0);
-        assert_string_equal(slurp(root, "memory/kedge/abc/cgroup.procs"), "4242");
-        assert_string_equal(slurp(root, "freezer/kedge/abc/cgroup.procs"), "4242");
+        assert_string_equal(unit_read(root, "memory/kedge/abc/cgroup.procs"), "4242");
+        assert_string_equal(unit_read(root, "freezer/kedge/abc/cgroup.procs"), "4242");
         /* hierarchies that are not mounted are skipped */
-        assert_null(slurp(root, "blkio/kedge/abc/cgroup.procs"));
+        assert_null(unit_read(root, "blkio/kedge/abc/cgroup.procs"));
         rt_cgroup_release(&cg);
         unit_rmdir(root);
 }
@@ -80,7 +66,7 @@ static void test_v1_no_swap_accounting(void **state)
         struct kerr err = {0};
         struct rt_resources r = {.memory_limit = 1 << 20, .memory_swap = 2 << 20};
         assert_int_equal(rt_cgroup_create(root, "c1", 1, &r, &cg, &err), 0);
-        assert_null(slurp(root, "memory/c1/memory.memsw.limit_in_bytes"));
+        assert_null(unit_read(root, "memory/c1/memory.memsw.limit_in_bytes"));
         rt_cgroup_release(&cg);
         /* a limit whose controller is missing is refused */
         struct rt_resources p = {.pids_limit = 5};
@@ -99,17 +85,17 @@ static void test_v2(void **state)
         assert_int_equal(rt_cgroup_create(root, "kedge/abc", 0, &res, &cg, &err), 0);
         assert_int_equal(cg.version, 2);
         /* every ancestor delegates the controllers */
-        assert_string_equal(slurp(root, "cgroup.subtree_control"), "+cpu +memory +pids");
-        assert_string_equal(slurp(root, "kedge/cgroup.subtree_control"), "+cpu +memory +pids");
-        assert_null(slurp(root, "kedge/abc/cgroup.subtree_control"));
-        assert_string_equal(slurp(root, "kedge/abc/memory.max"), "67108864");
-        assert_string_equal(slurp(root, "kedge/abc/memory.low"), "33554432");
-        assert_string_equal(slurp(root, "kedge/abc/memory.swap.max"), "67108864");
-        assert_string_equal(slurp(root, "kedge/abc/cpu.weight"), "20");
-        assert_string_equal(slurp(root, "kedge/abc/cpu.max"), "50000 100000");
-        assert_string_equal(slurp(root, "kedge/abc/pids.max"), "100");
+        assert_string_equal(unit_read(root, "cgroup.subtree_control"), "+cpu +memory +pids");
+        assert_string_equal(unit_read(root, "kedge/cgroup.subtree_control"), "+cpu +memory +pids");
+        assert_null(unit_read(root, "kedge/abc/cgroup.subtree_control"));
+        assert_string_equal(unit_read(root, "kedge/abc/memory.max"), "67108864");
+        assert_string_equal(unit_read(root, "kedge/abc/memory.low"), "33554432");
+        assert_string_equal(unit_read(root, "kedge/abc/memory.swap.max"), "67108864");
+        assert_string_equal(unit_read(root, "kedge/abc/cpu.weight"), "20");
+        assert_string_equal(unit_read(root, "kedge/abc/cpu.max"), "50000 100000");
+        assert_string_equal(unit_read(root, "kedge/abc/pids.max"), "100");
         assert_int_equal(rt_cgroup_add(&cg, 7, &err), 0);
-        assert_string_equal(slurp(root, "kedge/abc/cgroup.procs"), "7");
+        assert_string_equal(unit_read(root, "kedge/abc/cgroup.procs"), "7");
         rt_cgroup_release(&cg);
         unit_rmdir(root);
 }
@@ -124,11 +110,11 @@ static void test_v2_unlimited_and_partial(void **state)
         struct rt_resources r = {.memory_limit = -1, .memory_swap = -1, .cpu_period = 50000,
                                  .cpu_quota = -1, .pids_limit = -1};
         assert_int_equal(rt_cgroup_create(root, "x", 2, &r, &cg, &err), 0);
-        assert_string_equal(slurp(root, "cgroup.subtree_control"), "+memory");
-        assert_string_equal(slurp(root, "x/memory.max"), "max");
-        assert_string_equal(slurp(root, "x/memory.swap.max"), "max");
-        assert_string_equal(slurp(root, "x/cpu.max"), "max 50000");
-        assert_string_equal(slurp(root, "x/pids.max"), "max");
+        assert_string_equal(unit_read(root, "cgroup.subtree_control"), "+memory");
+        assert_string_equal(unit_read(root, "x/memory.max"), "max");
+        assert_string_equal(unit_read(root, "x/memory.swap.max"), "max");
+        assert_string_equal(unit_read(root, "x/cpu.max"), "max 50000");
+        assert_string_equal(unit_read(root, "x/pids.max"), "max");
         rt_cgroup_release(&cg);
         unit_rmdir(root);
 }

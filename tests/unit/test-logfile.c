@@ -44,20 +44,6 @@ static void test_format(void **state)
         buf_release(&b);
 }
 
-static char *read_all(const char *dir, const char *name)
-{
-        char path[4096];
-        snprintf(path, sizeof(path), "%s/%s", dir, name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-                return NULL;
-        static char buf[1 << 16];
-        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-        buf[n] = 0;
-        fclose(f);
-        return buf;
-}
-
 static int count_lines(const char *s)
 {
         int n = 0;
@@ -78,11 +64,11 @@ static void test_lines_and_partials(void **state)
         assert_int_equal(logfile_write(&lf, LOGFILE_STDOUT, "one\ntw", 6, &ts), 0);
         assert_int_equal(logfile_write(&lf, LOGFILE_STDERR, "e", 1, &ts), 0);
         assert_int_equal(logfile_write(&lf, LOGFILE_STDOUT, "o\nthree", 7, &ts), 0);
-        char *s = read_all(dir, "log");
+        char *s = unit_read(dir, "log");
         assert_int_equal(count_lines(s), 2);
         assert_non_null(strstr(s, "\"log\":\"two\\n\""));
         assert_int_equal(logfile_flush(&lf, &ts), 0);
-        s = read_all(dir, "log");
+        s = unit_read(dir, "log");
         assert_int_equal(count_lines(s), 4);
         assert_non_null(strstr(s, "\"log\":\"three\",\"stream\":\"stdout\""));
         assert_non_null(strstr(s, "\"log\":\"e\",\"stream\":\"stderr\""));
@@ -95,7 +81,7 @@ static void test_lines_and_partials(void **state)
         big[sizeof(big) - 1] = '\n';
         assert_int_equal(logfile_write(&lf, LOGFILE_STDOUT, big, sizeof(big), &ts), 0);
         logfile_release(&lf);
-        assert_int_equal(count_lines(read_all(dir, "log")), 6);
+        assert_int_equal(count_lines(unit_read(dir, "log")), 6);
         unit_rmdir(dir);
 }
 
@@ -115,12 +101,12 @@ static void test_rotation(void **state)
                 assert_int_equal(logfile_write(&lf, LOGFILE_STDOUT, line, 3, &ts), 0);
         }
         logfile_release(&lf);
-        assert_int_equal(count_lines(read_all(dir, "log")), 1);
-        assert_non_null(strstr(read_all(dir, "log"), "l6"));
-        assert_non_null(strstr(read_all(dir, "log.1"), "l4"));
-        assert_non_null(strstr(read_all(dir, "log.1"), "l5"));
-        assert_non_null(strstr(read_all(dir, "log.2"), "l2"));
-        assert_null(read_all(dir, "log.3"));
+        assert_int_equal(count_lines(unit_read(dir, "log")), 1);
+        assert_non_null(strstr(unit_read(dir, "log"), "l6"));
+        assert_non_null(strstr(unit_read(dir, "log.1"), "l4"));
+        assert_non_null(strstr(unit_read(dir, "log.1"), "l5"));
+        assert_non_null(strstr(unit_read(dir, "log.2"), "l2"));
+        assert_null(unit_read(dir, "log.3"));
 
         /* max-file 1 truncates in place */
         char p1[4096];
@@ -129,8 +115,8 @@ static void test_rotation(void **state)
         for (int i = 0; i < 5; i++)
                 assert_int_equal(logfile_write(&lf, LOGFILE_STDOUT, "xx\n", 3, &ts), 0);
         logfile_release(&lf);
-        assert_int_equal(count_lines(read_all(dir, "one")), 1);
-        assert_null(read_all(dir, "one.1"));
+        assert_int_equal(count_lines(unit_read(dir, "one")), 1);
+        assert_null(unit_read(dir, "one.1"));
         unit_rmdir(dir);
 }
 

@@ -42,3 +42,19 @@ static inline void unit_write(const char *root, const char *rel, const char *con
         fputs(content, f);
         fclose(f);
 }
+
+/* Contents of root/rel (at most 64 KiB) in a static buffer, or NULL when
+ * it cannot be opened. */
+static inline char *unit_read(const char *root, const char *rel)
+{
+        static char buf[1 << 16];
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/%s", root, rel);
+        FILE *f = fopen(path, "r");
+        if (!f)
+                return NULL;
+        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        buf[n] = 0;
+        fclose(f);
+        return buf;
+}
