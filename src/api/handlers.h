@@ -24,3 +24,19 @@ void images_history(struct request *req);
 void images_tag(struct request *req);
 void images_remove(struct request *req);
 int images_body_spool(struct request *req, const char *data, size_t len);
+
+/* containers.c, containers-run.c, logs.c */
+void containers_create(struct request *req);
+void containers_inspect(struct request *req);
+void containers_list(struct request *req);
+void containers_rename(struct request *req);
+void containers_delete(struct request *req);
+void containers_prune(struct request *req);
+void containers_wait(struct request *req);
+void containers_start(struct request *req);
+void containers_stop(struct request *req);
+void containers_restart(struct request *req);
+void containers_kill(struct request *req);
+void containers_resize(struct request *req);
+void containers_attach(struct request *req);
+void containers_logs(struct request *req);

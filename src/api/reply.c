@@ -48,7 +48,7 @@ void reply_add_common_headers(struct MHD_Response *resp)
         MHD_add_response_header(resp, "Server", "kedge/" KEDGE_VERSION " (linux)");
 }
 
-static void queue(struct request *req, unsigned int status, struct MHD_Response *resp)
+void reply_response(struct request *req, unsigned int status, struct MHD_Response *resp)
 {
         if (req->replied) {
                 /* A handler bug; the first reply stands. */
@@ -73,7 +73,7 @@ void reply_data(struct request *req, unsigned int status, const char *content_ty
                 MHD_create_response_from_buffer(len, copy, MHD_RESPMEM_MUST_FREE);
         if (content_type)
                 MHD_add_response_header(resp, "Content-Type", content_type);
-        queue(req, status, resp);
+        reply_response(req, status, resp);
 }
 
 void reply_json(struct request *req, unsigned int status, json_t *v)
@@ -86,13 +86,13 @@ void reply_json(struct request *req, unsigned int status, json_t *v)
         s[n] = 0;
         struct MHD_Response *resp = MHD_create_response_from_buffer(n, s, MHD_RESPMEM_MUST_FREE);
         MHD_add_response_header(resp, "Content-Type", "application/json");
-        queue(req, status, resp);
+        reply_response(req, status, resp);
 }
 
 void reply_empty(struct request *req, unsigned int status)
 {
         struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
-        queue(req, status, resp);
+        reply_response(req, status, resp);
 }
 
 void reply_error(struct request *req, const struct kerr *err)
@@ -128,7 +128,7 @@ void reply_stream(struct request *req, unsigned int status, const char *content_
                 MHD_create_response_from_callback(size, 64 * 1024, reader, cls, free_cb);
         if (content_type)
                 MHD_add_response_header(resp, "Content-Type", content_type);
-        queue(req, status, resp);
+        reply_response(req, status, resp);
 }
 
 const char *req_query(struct request *req, const char *key)

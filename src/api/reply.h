@@ -34,5 +34,9 @@ void reply_stream(struct request *req, unsigned int status, const char *content_
                   uint64_t size, MHD_ContentReaderCallback reader, void *cls,
                   MHD_ContentReaderFreeCallback free_cb);
 
+/* Queues a prepared libmicrohttpd response (adds the common headers and
+ * destroys the caller's reference). For special replies (upgrade, ping). */
+void reply_response(struct request *req, unsigned int status, struct MHD_Response *resp);
+
 /* Adds the headers every reply carries; exposed for the unit tests. */
 void reply_add_common_headers(struct MHD_Response *resp);

@@ -3,7 +3,10 @@
 #include "reply.h"
 #include "request.h"
 #include "router.h"
+#include "server-internal.h"
 #include "socket.h"
+#include "hijack.h"
+#include "stream.h"
 
 #include "base/log.h"
 #include "base/xalloc.h"
@@ -17,22 +20,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#define API_SOCKETS_MAX 8
-
-struct api_listener {
-        char *path;
-        struct MHD_Daemon *mhd;
-        bool quiesced;
-};
-
-struct api_server {
-        struct engine *engine;
-        struct api_listener listeners[API_SOCKETS_MAX];
-        int nlisteners;
-        atomic_uint in_flight;
-        atomic_uint_fast64_t next_id;
-};
 
 unsigned api_server_in_flight(struct api_server *srv)
 {
@@ -211,6 +198,7 @@ struct api_server *api_server_start(struct engine *engine, const struct api_serv
         }
         struct api_server *srv = xnew0(struct api_server);
         srv->engine = engine;
+        pthread_mutex_init(&srv->streams_lock, NULL);
         for (int i = 0; i < cfg->nsockets; i++) {
                 if (listener_start(srv, &srv->listeners[i], cfg->sockets[i], cfg, err) < 0) {
                         free(srv->listeners[i].path);
@@ -236,6 +224,9 @@ void api_server_stop(struct api_server *srv, int timeout_ms)
                 /* Nobody can connect any more: the path goes now. */
                 unlink(l->path);
         }
+        /* Long polls and followers end now; their clients see the body end. */
+        api_streams_close_all(srv);
+        api_hijacks_close_all(srv, timeout_ms);
         struct timespec tick = {0, 10 * 1000 * 1000};
         for (int waited = 0; waited < timeout_ms && api_server_in_flight(srv) > 0; waited += 10)
                 nanosleep(&tick, NULL);
@@ -253,6 +244,7 @@ struct api_server *api_server_free(struct api_server *srv)
                 return NULL;
         for (int i = 0; i < srv->nlisteners; i++)
                 free(srv->listeners[i].path);
+        pthread_mutex_destroy(&srv->streams_lock);
         free(srv);
         return NULL;
 }

@@ -24,13 +24,7 @@ void system_ping(struct request *req)
         /* 1 = the classic builder: kedge serves no BuildKit session (/grpc). */
         MHD_add_response_header(resp, "Builder-Version", "1");
         MHD_add_response_header(resp, "Swarm", "inactive");
-        /* reply_data copies; keep one path for headers by building here. */
-        reply_add_common_headers(resp);
-        req->replied = true;
-        req->status = MHD_HTTP_OK;
-        if (MHD_queue_response(req->conn, MHD_HTTP_OK, resp) != MHD_YES)
-                req->queue_failed = true;
-        MHD_destroy_response(resp);
+        reply_response(req, MHD_HTTP_OK, resp);
 }
 
 static const char *arch_name(const char *machine)

@@ -1,4 +1,6 @@
 #include "engine.h"
+
+#include "container.h"
 #include "image.h"
 
 #include "base/fs.h"
@@ -71,6 +73,8 @@ struct engine *engine_new(const struct engine_config *cfg, struct kerr *err)
         e->exec_root = xstrdup(cfg->exec_root);
         e->started = time(NULL);
         pthread_mutex_init(&e->image_lock, NULL);
+        pthread_mutex_init(&e->containers_lock, NULL);
+        e->monitor_epfd = e->monitor_evfd = -EBADF;
         char self[PATH_MAX];
         ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
         self[n > 0 ? n : 0] = 0;
@@ -95,6 +99,10 @@ struct engine *engine_new(const struct engine_config *cfg, struct kerr *err)
         host_info_probe(&e->host);
         find_runtimes(e);
         e->backing_fs = backing_fs_name(cfg->data_root);
+        /* Containers last: restoring them may need images and the host. */
+        if (engine_containers_load(e, err) < 0 || engine_monitor_start(e, err) < 0 ||
+            engine_containers_restore(e, err) < 0)
+                return NULL;
         return TAKE_PTR(e);
 }
 
@@ -102,8 +110,11 @@ struct engine *engine_free(struct engine *e)
 {
         if (!e)
                 return NULL;
+        engine_monitor_stop(e);
+        engine_containers_release(e);
         store_free(e->store);
         pthread_mutex_destroy(&e->image_lock);
+        pthread_mutex_destroy(&e->containers_lock);
         host_info_release(&e->host);
         free(e->data_root);
         free(e->exec_root);

@@ -8,6 +8,8 @@
 #include "base/err.h"
 
 #include <pthread.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -38,6 +40,14 @@ struct engine {
         struct engine_runtime runtimes[ENGINE_RUNTIMES_MAX];
         time_t started;
         pthread_mutex_t image_lock; /* serialises image store commits and removals */
+        /* Containers (container.c), under containers_lock. */
+        pthread_mutex_t containers_lock;
+        struct container **containers;
+        size_t ncontainers, containers_cap;
+        /* Shim watcher (container-run.c). */
+        int monitor_epfd, monitor_evfd;
+        pthread_t monitor_thread;
+        bool monitor_started;
 };
 
 /* Opens the data root (locking it), prepares the exec root and probes the

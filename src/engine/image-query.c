@@ -251,7 +251,8 @@ static json_t *inspect_of(struct engine *e, const struct image_row *row)
         json_set(v, "GraphDriver", graph_driver(e, row->id));
         json_set(v, "RootFS", json_pack("{ss so}", "Type", "layers", "Layers",
                                         layers_of(e, row->id, false)));
-        json_set(v, "Metadata", json_pack("{s?s}", "LastTagTime", tagged));
+        json_set(v, "Metadata", json_pack("{ss}", "LastTagTime",
+                                          tagged ? tagged : "0001-01-01T00:00:00Z"));
         return v;
 }
 

@@ -91,7 +91,7 @@ int rt_dev_open_pty(const struct rt_spec *spec, int *ret_master, struct kerr *er
         char name[64];
         if (unlockpt(master) < 0 || ptsname_r(master, name, sizeof(name)) != 0)
                 return kerr_set(err, KERR_INTERNAL, errno, "unlock pty: %m");
-        int slave = open(name, O_RDWR | O_NOCTTY);
+        int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (slave < 0)
                 return kerr_set(err, KERR_INTERNAL, errno, "open %s: %m", name);
         if (spec->process.console_rows && spec->process.console_cols) {

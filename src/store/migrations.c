@@ -11,8 +11,17 @@ static const char *const steps[] = {
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
         "CREATE TABLE images (id TEXT PRIMARY KEY, created INTEGER NOT NULL DEFAULT 0,"
         "  size INTEGER NOT NULL DEFAULT 0);"
+        /* Config documents are the Docker JSON a client sent, merged with
+         * the image; state columns mirror inspect's State. Times in ns. */
         "CREATE TABLE containers (id TEXT PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
-        "  state TEXT NOT NULL DEFAULT 'created', created INTEGER NOT NULL DEFAULT 0);",
+        "  image_id TEXT NOT NULL DEFAULT '', image_ref TEXT NOT NULL DEFAULT '',"
+        "  created INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL DEFAULT 'created',"
+        "  pid INTEGER NOT NULL DEFAULT 0, exit_code INTEGER NOT NULL DEFAULT 0,"
+        "  error TEXT NOT NULL DEFAULT '', oom_killed INTEGER NOT NULL DEFAULT 0,"
+        "  started_at INTEGER NOT NULL DEFAULT 0, finished_at INTEGER NOT NULL DEFAULT 0,"
+        "  restart_count INTEGER NOT NULL DEFAULT 0, has_been_started INTEGER NOT NULL DEFAULT 0,"
+        "  shim_pid INTEGER NOT NULL DEFAULT 0, config TEXT NOT NULL DEFAULT '{}',"
+        "  host_config TEXT NOT NULL DEFAULT '{}', networking TEXT NOT NULL DEFAULT '{}');",
         /* 2: the image store. images.id is the config digest; layers are
          * per chain ID (layers/<hex>/diff on disk); refs are tags and
          * digests ("docker.io/library/busybox:latest"). */

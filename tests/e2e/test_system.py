@@ -105,7 +105,7 @@ def test_errors_have_docker_shape(kedge):
 
 def test_unimplemented_is_501_never_fake_success(kedge):
     h = kedge.http()
-    for method, path in (("POST", "/containers/create"), ("GET", "/containers/json"),
+    for method, path in (("POST", "/networks/create"), ("GET", "/volumes"),
                          ("POST", "/build"), ("GET", "/events")):
         r = h.request(method, path, body=b"{}" if method == "POST" else None,
                       headers={"Content-Type": "application/json"})

@@ -1,0 +1,175 @@
+/* containers-run.c - the running side of /containers/{id}/...: start,
+ * stop, restart, kill, resize, attach. */
+#include "handlers.h"
+#include "hijack.h"
+#include "reply.h"
+
+#include "base/json.h"
+#include "base/xalloc.h"
+#include "engine/container.h"
+#include "engine/engine.h"
+#include "engine/signals.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct container *lookup(struct request *req)
+{
+        struct kerr err = {0};
+        struct container *c = engine_container_get(req->engine, req_param(req, 0), &err);
+        if (!c)
+                reply_error(req, &err);
+        return c;
+}
+
+static void reply_result(struct request *req, int r, const struct kerr *err)
+{
+        if (r < 0)
+                reply_error(req, err);
+        else
+                reply_empty(req, MHD_HTTP_NO_CONTENT);
+}
+
+/* t (seconds) and signal of stop/restart; false after replying 400. */
+static bool stop_params(struct request *req, int *timeout, int *sig)
+{
+        const char *t = req_query(req, "t");
+        const char *s = req_query(req, "signal");
+        *timeout = -1;
+        *sig = 0;
+        if (t && t[0]) {
+                char *end;
+                long v = strtol(t, &end, 10);
+                if (*end || v < -1) {
+                        reply_errorf(req, KERR_INVALID, "invalid value for t: %s", t);
+                        return false;
+                }
+                *timeout = (int)v;
+        }
+        if (s && s[0] && (*sig = signal_parse(s)) < 0) {
+                reply_errorf(req, KERR_INVALID, "Invalid signal: %s", s);
+                return false;
+        }
+        return true;
+}
+
+void containers_start(struct request *req)
+{
+        _cleanup_(container_unrefp) struct container *c = lookup(req);
+        if (!c)
+                return;
+        struct kerr err = {0};
+        reply_result(req, engine_container_start(req->engine, c, &err), &err);
+}
+
+void containers_stop(struct request *req)
+{
+        _cleanup_(container_unrefp) struct container *c = lookup(req);
+        int timeout, sig;
+        if (!c || !stop_params(req, &timeout, &sig))
+                return;
+        struct kerr err = {0};
+        reply_result(req, engine_container_stop(req->engine, c, timeout, sig, &err), &err);
+}
+
+void containers_restart(struct request *req)
+{
+        _cleanup_(container_unrefp) struct container *c = lookup(req);
+        int timeout, sig;
+        if (!c || !stop_params(req, &timeout, &sig))
+                return;
+        struct kerr err = {0};
+        reply_result(req, engine_container_restart(req->engine, c, timeout, sig, &err), &err);
+}
+
+void containers_kill(struct request *req)
+{
+        _cleanup_(container_unrefp) struct container *c = lookup(req);
+        if (!c)
+                return;
+        const char *s = req_query(req, "signal");
+        int sig = s && s[0] ? signal_parse(s) : 9;
+        if (sig < 0) {
+                reply_errorf(req, KERR_INVALID, "Invalid signal: %s", s);
+                return;
+        }
+        struct kerr err = {0};
+        reply_result(req, engine_container_kill(req->engine, c, sig, &err), &err);
+}
+
+void containers_resize(struct request *req)
+{
+        _cleanup_(container_unrefp) struct container *c = lookup(req);
+        if (!c)
+                return;
+        const char *h = req_query(req, "h"), *w = req_query(req, "w");
+        char *e1 = NULL, *e2 = NULL;
+        long rows = h ? strtol(h, &e1, 10) : -1, cols = w ? strtol(w, &e2, 10) : -1;
+        if (!h || !w || *e1 || *e2 || rows < 0 || cols < 0 || rows > 65535 || cols > 65535) {
+                reply_errorf(req, KERR_INVALID, "invalid resize parameters h=%s w=%s",
+                             h ? h : "", w ? w : "");
+                return;
+        }
+        struct kerr err = {0};
+        int r = engine_container_resize(req->engine, c, (unsigned)rows, (unsigned)cols, &err);
+        reply_result(req, r, &err);
+}
+
+struct attach_req {
+        struct engine *engine;
+        struct container *c;
+        struct attach_opts o;
+        char *detach_keys;
+};
+
+static void attach_done(void *cls)
+{
+        api_hijack_done(cls);
+}
+
+static void on_hijacked(void *cls, int fd, const char *extra, size_t extra_len,
+                        struct api_hijack *h)
+{
+        struct attach_req *a = cls;
+        struct kerr err = {0};
+        if (engine_container_attach(a->engine, a->c, fd, extra, extra_len, &a->o, attach_done, h,
+                                    &err) < 0) {
+                /* After the 101, errors travel in the stream. */
+                (void)!write(fd, err.msg, strlen(err.msg));
+                api_hijack_done(h);
+        }
+        container_unref(a->c);
+        free(a->detach_keys);
+        free(a);
+}
+
+void containers_attach(struct request *req)
+{
+        struct container *c = lookup(req);
+        if (!c)
+                return;
+        if (!req_wants_upgrade(req)) {
+                container_unref(c);
+                reply_errorf(req, KERR_NOT_IMPLEMENTED,
+                             "attach without an HTTP upgrade is not supported by kedge yet: send "
+                             "'Upgrade: tcp'");
+                return;
+        }
+        struct attach_req *a = xnew0(struct attach_req);
+        a->engine = req->engine;
+        a->c = c;
+        bool stream = req_query_bool(req, "stream", false);
+        a->o.in = stream && req_query_bool(req, "stdin", false);
+        a->o.out = stream && req_query_bool(req, "stdout", false);
+        a->o.err = stream && req_query_bool(req, "stderr", false);
+        const char *keys = req_query(req, "detachKeys");
+        a->detach_keys = keys && keys[0] ? xstrdup(keys) : NULL;
+        a->o.detach_keys = a->detach_keys;
+        bool tty = json_is_true(json_object_get(c->config, "Tty"));
+        const char *ct = !tty && api_version_at_least(req->version, 1, 42)
+                                 ? "application/vnd.docker.multiplexed-stream"
+                                 : "application/vnd.docker.raw-stream";
+        reply_hijack(req, ct, on_hijacked, a);
+}

@@ -1,0 +1,149 @@
+/* logs.c - GET /containers/{id}/logs: the json-file log, framed for the
+ * client (8-byte stream headers without a TTY, raw with one), streamed
+ * from a worker thread so a follower costs no server thread. */
+#include "handlers.h"
+#include "reply.h"
+#include "stream.h"
+
+#include "base/json.h"
+#include "base/xalloc.h"
+#include "engine/container.h"
+#include "engine/engine.h"
+#include "engine/logs.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct logs_job {
+        struct engine *engine;
+        struct container *c;
+        struct api_stream *s;
+        struct log_opts opts;
+        bool tty, timestamps;
+};
+
+static int on_entry(void *cls, const struct log_entry *e)
+{
+        struct logs_job *j = cls;
+        if (!e)
+                return api_stream_gone(j->s) ? -EPIPE : 0;
+        char ts[48] = "";
+        size_t tslen = 0;
+        if (j->timestamps) {
+                /* Docker's fixed-width form: 9 fraction digits, then a space. */
+                time_t sec = (time_t)(e->time_ns / 1000000000);
+                struct tm tm;
+                gmtime_r(&sec, &tm);
+                tslen = (size_t)snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ ",
+                                         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                                         tm.tm_min, tm.tm_sec, (long long)(e->time_ns % 1000000000));
+        }
+        if (!j->tty) {
+                uint32_t n = (uint32_t)(tslen + e->len);
+                unsigned char hdr[8] = {(unsigned char)e->stream, 0, 0, 0, (unsigned char)(n >> 24),
+                                        (unsigned char)(n >> 16), (unsigned char)(n >> 8),
+                                        (unsigned char)n};
+                if (api_stream_write(j->s, hdr, sizeof(hdr)) < 0)
+                        return -EPIPE;
+        }
+        if (tslen && api_stream_write(j->s, ts, tslen) < 0)
+                return -EPIPE;
+        return api_stream_write(j->s, e->data, e->len);
+}
+
+static void *logs_thread(void *arg)
+{
+        struct logs_job *j = arg;
+        struct kerr err = {0};
+        engine_logs_read(j->engine, j->c, &j->opts, on_entry, j, &err);
+        api_stream_close(j->s);
+        api_stream_unref(j->s);
+        container_unref(j->c);
+        free(j);
+        return NULL;
+}
+
+/* Docker's since/until: Unix seconds with an optional .nanoseconds. */
+static int parse_unix_time(const char *s, int64_t *ret)
+{
+        if (!s || !s[0] || strcmp(s, "0") == 0) {
+                *ret = 0;
+                return 0;
+        }
+        char *end;
+        errno = 0;
+        long long sec = strtoll(s, &end, 10);
+        if (errno || end == s)
+                return -EINVAL;
+        int64_t ns = 0;
+        if (*end == '.') {
+                int digits = 0;
+                for (end++; *end >= '0' && *end <= '9'; end++, digits++)
+                        if (digits < 9)
+                                ns = ns * 10 + (*end - '0');
+                for (; digits < 9; digits++)
+                        ns *= 10;
+        }
+        if (*end)
+                return -EINVAL;
+        *ret = (int64_t)sec * 1000000000 + ns;
+        return 0;
+}
+
+void containers_logs(struct request *req)
+{
+        struct kerr err = {0};
+        struct container *c = engine_container_get(req->engine, req_param(req, 0), &err);
+        if (!c) {
+                reply_error(req, &err);
+                return;
+        }
+        struct logs_job *j = xnew0(struct logs_job);
+        j->engine = req->engine;
+        j->c = c;
+        j->opts.want_stdout = req_query_bool(req, "stdout", false);
+        j->opts.want_stderr = req_query_bool(req, "stderr", false);
+        j->opts.follow = req_query_bool(req, "follow", false);
+        j->timestamps = req_query_bool(req, "timestamps", false);
+        j->tty = json_is_true(json_object_get(c->config, "Tty"));
+        const char *tail = req_query(req, "tail");
+        j->opts.tail = -1;
+        if (tail && tail[0] && strcmp(tail, "all") != 0) {
+                char *end;
+                long n = strtol(tail, &end, 10);
+                j->opts.tail = (*end || n < 0) ? -1 : n;
+        }
+        const char *bad = NULL;
+        if (!j->opts.want_stdout && !j->opts.want_stderr)
+                bad = "You must choose at least one stream";
+        else if (parse_unix_time(req_query(req, "since"), &j->opts.since_ns) < 0)
+                bad = "invalid value for \"since\"";
+        else if (parse_unix_time(req_query(req, "until"), &j->opts.until_ns) < 0)
+                bad = "invalid value for \"until\"";
+        if (bad) {
+                reply_errorf(req, KERR_INVALID, "%s", bad);
+                container_unref(c);
+                free(j);
+                return;
+        }
+        const char *ct = !j->tty && api_version_at_least(req->version, 1, 42)
+                                 ? "application/vnd.docker.multiplexed-stream"
+                                 : "application/vnd.docker.raw-stream";
+        j->s = reply_async(req, MHD_HTTP_OK, ct);
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attr, 256 * 1024);
+        if (pthread_create(&t, &attr, logs_thread, j) != 0) {
+                api_stream_close(j->s);
+                api_stream_unref(j->s);
+                container_unref(c);
+                free(j);
+        }
+        pthread_attr_destroy(&attr);
+}

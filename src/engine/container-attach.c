@@ -1,0 +1,281 @@
+/* container-attach.c - a client's byte stream bridged to the shim's
+ * attach.sock: stdin frames one way, stdout/stderr frames the other, until
+ * the container exits (EXIT frame), the client detaches (ctrl-p ctrl-q by
+ * default) or hangs up. One thread per attached client; the shim's frame
+ * header has Docker's multiplexed layout, so non-TTY output is re-framed
+ * byte for byte. */
+#include "container-internal.h"
+#include "engine.h"
+
+#include "base/fs.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+#include "shim/proto.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct attach_session {
+        struct engine *e;
+        struct container *c;
+        int client, shim;
+        bool tty, in, out, err;
+        bool stdin_once;
+        uint8_t keys[16];
+        size_t nkeys, matched;
+        char *extra;
+        size_t extra_len;
+        void (*done)(void *cls);
+        void *cls;
+        struct attach_session *next; /* pending list */
+};
+
+/* "ctrl-p,ctrl-q" -> {0x10, 0x11}; letters and ctrl-@..ctrl-_ as Docker. */
+static size_t parse_keys(const char *spec, uint8_t *out, size_t max)
+{
+        size_t n = 0;
+        for (const char *p = spec; *p && n < max;) {
+                size_t len = strcspn(p, ",");
+                if (len == 6 && strncmp(p, "ctrl-", 5) == 0) {
+                        char k = p[5];
+                        if (k >= 'a' && k <= 'z')
+                                out[n++] = (uint8_t)(k - 'a' + 1);
+                        else if (k >= '@' && k <= '_')
+                                out[n++] = (uint8_t)(k - '@');
+                } else if (len == 1) {
+                        out[n++] = (uint8_t)p[0];
+                }
+                p += len + (p[len] == ',');
+        }
+        return n;
+}
+
+static int write_client(struct attach_session *s, const void *data, size_t n)
+{
+        const uint8_t *p = data;
+        while (n > 0) {
+                ssize_t w = send(s->client, p, n, MSG_NOSIGNAL);
+                if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+                        struct pollfd pf = {.fd = s->client, .events = POLLOUT};
+                        poll(&pf, 1, 1000);
+                        continue;
+                }
+                if (w <= 0)
+                        return -EPIPE;
+                p += w;
+                n -= (size_t)w;
+        }
+        return 0;
+}
+
+static int send_shim(struct attach_session *s, enum shim_frame_type t, const void *data, size_t n)
+{
+        uint8_t hdr[SHIM_FRAME_HDR];
+        shim_frame_header(hdr, t, (uint32_t)n);
+        if (fs_write_all(s->shim, hdr, sizeof(hdr)) < 0 || (n && fs_write_all(s->shim, data, n) < 0))
+                return -EPIPE;
+        return 0;
+}
+
+/* Stdin from the client: returns 1 when the detach keys were typed. */
+static int forward_stdin(struct attach_session *s, const uint8_t *buf, size_t n)
+{
+        size_t start = 0;
+        for (size_t i = 0; s->nkeys && i < n; i++) {
+                if (buf[i] == s->keys[s->matched]) {
+                        if (++s->matched == s->nkeys)
+                                return 1;
+                } else {
+                        s->matched = buf[i] == s->keys[0] ? 1 : 0;
+                }
+        }
+        while (start < n) {
+                size_t k = n - start > SHIM_FRAME_IN_MAX ? SHIM_FRAME_IN_MAX : n - start;
+                if (send_shim(s, SHIM_FRAME_STDIN, buf + start, k) < 0)
+                        return -1;
+                start += k;
+        }
+        return 0;
+}
+
+/* Output from the shim; returns 1 at EXIT, < 0 on a broken stream. */
+static int forward_output(struct attach_session *s, uint8_t *buf, size_t *len)
+{
+        size_t off = 0;
+        int ret = 0;
+        while (ret == 0) {
+                struct shim_frame f;
+                int r = shim_frame_parse(buf + off, *len - off, SHIM_FRAME_OUT_MAX, &f);
+                if (r == 0)
+                        break;
+                if (r < 0)
+                        return -1;
+                bool want = (f.type == SHIM_FRAME_STDOUT && s->out) ||
+                            (f.type == SHIM_FRAME_STDERR && s->err);
+                if (f.type == SHIM_FRAME_EXIT)
+                        ret = 1;
+                else if (want && (s->tty ? write_client(s, f.payload, f.len)
+                                         : write_client(s, buf + off, (size_t)r)) < 0)
+                        ret = -1;
+                off += (size_t)r;
+        }
+        memmove(buf, buf + off, *len - off);
+        *len -= off;
+        return ret;
+}
+
+static void *session_main(void *arg)
+{
+        struct attach_session *s = arg;
+        static __thread uint8_t out[SHIM_FRAME_HDR + SHIM_FRAME_OUT_MAX];
+        size_t olen = 0;
+        bool client_open = true;
+        if (s->in && s->extra_len)
+                forward_stdin(s, (const uint8_t *)s->extra, s->extra_len);
+        for (;;) {
+                struct pollfd p[2] = {{.fd = s->shim, .events = POLLIN},
+                                      {.fd = client_open ? s->client : -1, .events = POLLIN}};
+                if (poll(p, 2, -1) < 0 && errno != EINTR)
+                        break;
+                if (p[0].revents) {
+                        ssize_t n = read(s->shim, out + olen, sizeof(out) - olen);
+                        if (n <= 0 && !(n < 0 && (errno == EINTR || errno == EAGAIN)))
+                                break;
+                        if (n > 0) {
+                                olen += (size_t)n;
+                                if (forward_output(s, out, &olen) != 0)
+                                        break;
+                        }
+                }
+                if (p[1].revents) {
+                        uint8_t in[SHIM_FRAME_IN_MAX];
+                        ssize_t n = recv(s->client, in, sizeof(in), 0);
+                        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                                continue;
+                        if (n <= 0) {
+                                /* Half-close: the client's stdin ended; output goes on. */
+                                client_open = false;
+                                if (s->in && s->stdin_once)
+                                        send_shim(s, SHIM_FRAME_CLOSE_STDIN, NULL, 0);
+                                if (!s->out && !s->err)
+                                        break;
+                                continue;
+                        }
+                        if (!s->in)
+                                continue;
+                        if (forward_stdin(s, in, (size_t)n) != 0)
+                                break; /* detached, or the shim went away */
+                }
+        }
+        close(s->shim);
+        s->done(s->cls); /* closes the client connection */
+        container_unref(s->c);
+        free(s->extra);
+        free(s);
+        return NULL;
+}
+
+static int run_session(struct attach_session *s)
+{
+        int fd = shim_connect(s->e, s->c, "attach.sock");
+        if (fd < 0)
+                return fd;
+        s->shim = fd;
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attr, 256 * 1024);
+        int r = pthread_create(&t, &attr, session_main, s);
+        pthread_attr_destroy(&attr);
+        if (r != 0) {
+                close(fd);
+                return -r;
+        }
+        return 0;
+}
+
+static void session_abort(struct attach_session *s)
+{
+        s->done(s->cls);
+        container_unref(s->c);
+        free(s->extra);
+        free(s);
+}
+
+int engine_container_attach(struct engine *e, struct container *c, int fd, const char *extra,
+                            size_t extra_len, const struct attach_opts *o, void (*done)(void *cls),
+                            void *cls, struct kerr *err)
+{
+        struct attach_session *s = xnew0(struct attach_session);
+        s->e = e;
+        s->c = container_ref(c);
+        s->client = fd;
+        s->shim = -1;
+        s->tty = json_is_true(json_object_get(c->config, "Tty"));
+        s->in = o->in && json_is_true(json_object_get(c->config, "OpenStdin"));
+        s->out = o->out;
+        s->err = o->err;
+        s->stdin_once = json_is_true(json_object_get(c->config, "StdinOnce"));
+        s->nkeys = parse_keys(o->detach_keys ? o->detach_keys : "ctrl-p,ctrl-q", s->keys,
+                              sizeof(s->keys));
+        if (extra_len) {
+                s->extra = xmalloc(extra_len);
+                memcpy(s->extra, extra, extra_len);
+                s->extra_len = extra_len;
+        }
+        s->done = done;
+        s->cls = cls;
+        pthread_mutex_lock(&c->lock);
+        enum container_state st = c->state;
+        if (st == CONTAINER_CREATED || st == CONTAINER_EXITED || st == CONTAINER_RESTARTING) {
+                /* Not running yet: connected by the next start. */
+                s->next = c->pending;
+                c->pending = s;
+                pthread_mutex_unlock(&c->lock);
+                return 0;
+        }
+        pthread_mutex_unlock(&c->lock);
+        if (st != CONTAINER_RUNNING || run_session(s) < 0) {
+                session_abort(s);
+                return kerr_set(err, KERR_CONFLICT, ESRCH,
+                                "You cannot attach to a stopped container, start it first");
+        }
+        return 0;
+}
+
+void container_attach_pending(struct engine *e, struct container *c)
+{
+        (void)e;
+        pthread_mutex_lock(&c->lock);
+        struct attach_session *list = c->pending;
+        c->pending = NULL;
+        pthread_mutex_unlock(&c->lock);
+        while (list) {
+                struct attach_session *s = list;
+                list = s->next;
+                if (run_session(s) < 0) {
+                        log_warn("container %s: could not attach a client, ignoring", c->id);
+                        session_abort(s);
+                }
+        }
+}
+
+void container_attach_drop_pending(struct container *c)
+{
+        pthread_mutex_lock(&c->lock);
+        struct attach_session *list = c->pending;
+        c->pending = NULL;
+        pthread_mutex_unlock(&c->lock);
+        while (list) {
+                struct attach_session *s = list;
+                list = s->next;
+                session_abort(s);
+        }
+}

@@ -1,0 +1,40 @@
+/* container-internal.h - shared between the engine's container files. */
+#pragma once
+
+#include "container.h"
+
+struct engine;
+
+struct container *container_new(const char *id, const char *name);
+void engine_containers_add(struct engine *e, struct container *c);
+/* Whether name (with or without '/') is used; copies the holder's ID. */
+int engine_container_name_taken(struct engine *e, const char *name, char *ret_id);
+/* Calls the waiters the event satisfies. */
+void container_fire_waiters(struct container *c, bool exited, bool removed);
+
+/* container-run.c */
+void container_run_dir(struct engine *e, const struct container *c, char *buf, size_t size);
+/* Connects to a socket in the shim's run directory; fd or -errno. */
+int shim_connect(struct engine *e, struct container *c, const char *sock);
+int engine_container_kill_and_wait(struct engine *e, struct container *c, struct kerr *err);
+/* Removes what a stopped container leaves outside its directory (cgroup). */
+void engine_container_cleanup_files(struct engine *e, struct container *c);
+
+/* container-attach.c: connects clients that attached before start (the
+ * shim exists, the process has not exec'd yet). */
+void container_attach_pending(struct engine *e, struct container *c);
+/* Ends every pending attach (the container is going away). */
+void container_attach_drop_pending(struct container *c);
+
+/* Image facts a container needs, resolved from a reference. */
+struct container_image {
+        char *id;          /* sha256:... */
+        json_t *config;    /* the image config's "config" object (may be {}) */
+        char *lowerdirs;   /* absolute layer dirs, topmost first, ':'-joined */
+};
+int engine_container_image_resolve(struct engine *e, const char *ref,
+                                   struct container_image *ret, struct kerr *err);
+void container_image_release(struct container_image *img);
+
+/* container-spec.c: writes <dir>/config.json (OCI runtime spec). */
+int container_spec_write(struct engine *e, struct container *c, struct kerr *err);
