@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 int fs_mkdir_p(const char *path, mode_t mode)
@@ -93,11 +95,8 @@ int fs_write_atomic_at(int dirfd, const char *name, const void *data, size_t len
         return 0;
 }
 
-int fs_read_at(int dirfd, const char *name, size_t max, char **ret_data, size_t *ret_len)
+int fs_read_fd(int fd, size_t max, char **ret_data, size_t *ret_len)
 {
-        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return -errno;
         size_t cap = 4096, len = 0;
         _cleanup_free_ char *data = xmalloc(cap);
         for (;;) {
@@ -124,6 +123,14 @@ int fs_read_at(int dirfd, const char *name, size_t max, char **ret_data, size_t 
         if (ret_len)
                 *ret_len = len;
         return 0;
+}
+
+int fs_read_at(int dirfd, const char *name, size_t max, char **ret_data, size_t *ret_len)
+{
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        return fs_read_fd(fd, max, ret_data, ret_len);
 }
 
 static int clear_dir_fd(int dfd, dev_t dev);
@@ -187,4 +194,23 @@ int fs_clear_dir_at(int dirfd, const char *name)
                 return r;
         }
         return clear_dir_fd(fd, st.st_dev);
+}
+
+int fs_unix_addr(const char *dir, const char *name, struct sockaddr_un *ret, int *ret_dirfd)
+{
+        *ret = (struct sockaddr_un){.sun_family = AF_UNIX};
+        *ret_dirfd = -EBADF;
+        if ((size_t)snprintf(ret->sun_path, sizeof(ret->sun_path), "%s/%s", dir, name) <
+            sizeof(ret->sun_path))
+                return 0;
+        int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if ((size_t)snprintf(ret->sun_path, sizeof(ret->sun_path), "/proc/self/fd/%d/%s", fd,
+                             name) >= sizeof(ret->sun_path)) {
+                close(fd);
+                return -ENAMETOOLONG;
+        }
+        *ret_dirfd = fd;
+        return 0;
 }

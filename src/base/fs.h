@@ -17,6 +17,8 @@ int fs_write_atomic_at(int dirfd, const char *name, const void *data, size_t len
 /* Reads a whole file of at most max bytes (-EFBIG past it). *ret_data is
  * NUL-terminated and owned by the caller. */
 int fs_read_at(int dirfd, const char *name, size_t max, char **ret_data, size_t *ret_len);
+/* The same from an open fd, read to its end. */
+int fs_read_fd(int fd, size_t max, char **ret_data, size_t *ret_len);
 
 /* Removes name (file or tree) under dirfd without following symlinks and
  * without crossing into other mounts. Missing is success. */
@@ -26,3 +28,11 @@ int fs_clear_dir_at(int dirfd, const char *name);
 
 /* Writes all of n bytes, retrying on EINTR and short writes. */
 int fs_write_all(int fd, const void *data, size_t n);
+
+/* A Unix socket address for dir/name. sun_path holds only 107 bytes, and
+ * run directories under long data roots exceed it: then dir is opened
+ * (O_PATH) and the address goes through /proc/self/fd/<fd>/name, which
+ * bind() and connect() resolve the same way. *ret_dirfd (-EBADF when not
+ * needed) must stay open until bind/connect returns, then be closed. */
+struct sockaddr_un;
+int fs_unix_addr(const char *dir, const char *name, struct sockaddr_un *ret, int *ret_dirfd);

@@ -127,6 +127,10 @@ static int validate_host_config(struct engine *e, json_t *hc, json_t *warnings, 
         } else if (strcmp(net, "none") != 0 && strcmp(net, "host") != 0) {
                 return kerr_set(err, KERR_NOT_FOUND, ENOENT, "network %s not found", net);
         }
+        const char *ld = json_get_str(json_object_get(hc, "LogConfig"), "Type");
+        if (ld && ld[0] && strcmp(ld, "json-file") != 0)
+                return kerr_set(err, KERR_NOT_IMPLEMENTED, ENOTSUP,
+                                "logging driver \"%s\" is not supported by kedge (json-file is)", ld);
         if (mem > 0 && !e->host.cgroup.memory)
                 json_array_append_new(warnings, json_string("Your kernel does not support memory "
                                                             "limit capabilities or the cgroup is "
@@ -204,6 +208,31 @@ static void merge_image_config(json_t *config, json_t *image)
         }
         if (!json_object_get(config, "Healthcheck") && json_object_get(image, "Healthcheck"))
                 json_object_set(config, "Healthcheck", json_object_get(image, "Healthcheck"));
+}
+
+/* What dockerd stores for fields a client left out; clients read them back
+ * (docker-py's run() reads HostConfig.LogConfig.Type). */
+static void fill_host_config_defaults(json_t *hc)
+{
+        const char *net = json_get_str(hc, "NetworkMode");
+        if (!net || !net[0] || strcmp(net, "default") == 0)
+                json_set_str(hc, "NetworkMode", "bridge");
+        json_t *lc = json_object_get(hc, "LogConfig");
+        if (!json_is_object(lc) || !json_get_str(lc, "Type") || !json_get_str(lc, "Type")[0]) {
+                json_t *cfg = json_object_get(lc, "Config");
+                json_set(hc, "LogConfig",
+                         json_pack("{ss sO}", "Type", "json-file", "Config",
+                                   json_is_object(cfg) ? cfg : json_object()));
+        }
+        if (!json_is_object(json_object_get(hc, "RestartPolicy")))
+                json_set(hc, "RestartPolicy", json_pack("{ss si}", "Name", "no", "MaximumRetryCount", 0));
+        static const char *const arrays[] = {"Binds", "CapAdd", "CapDrop", "Dns", "DnsOptions",
+                                             "DnsSearch", "ExtraHosts", "Links", "SecurityOpt"};
+        for (size_t i = 0; i < ARRAY_SIZE(arrays); i++)
+                if (!json_object_get(hc, arrays[i]))
+                        json_set(hc, arrays[i], json_null());
+        if (!json_object_get(hc, "ShmSize") || json_integer_value(json_object_get(hc, "ShmSize")) <= 0)
+                json_set_int(hc, "ShmSize", 64 * 1024 * 1024);
 }
 
 static int pick_name(struct engine *e, const char *name, char *out, size_t size, struct kerr *err)
@@ -293,8 +322,7 @@ struct container *engine_container_create(struct engine *e, const char *name, js
                 snprintf(shortid, sizeof(shortid), "%s", id);
                 json_set_str(config, "Hostname", shortid);
         }
-        if (!json_object_get(hc, "NetworkMode") || !json_get_str(hc, "NetworkMode")[0])
-                json_set_str(hc, "NetworkMode", "bridge");
+        fill_host_config_defaults(hc);
         _cleanup_(container_unrefp) struct container *c = container_new(id, cname);
         c->image_id = TAKE_PTR(img.id);
         c->image_ref = xstrdup(image_ref);

@@ -58,12 +58,13 @@ static bool is_running(enum container_state s)
 
 int shim_connect(struct engine *e, struct container *c, const char *sock)
 {
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        struct sockaddr_un sa;
         char dir[300];
         container_run_dir(e, c, dir, sizeof(dir));
-        if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, sock) >=
-            sizeof(sa.sun_path))
-                return -ENAMETOOLONG;
+        _cleanup_close_ int dirfd = -EBADF;
+        int q = fs_unix_addr(dir, sock, &sa, &dirfd);
+        if (q < 0)
+                return q;
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return -errno;
@@ -162,21 +163,26 @@ static void record_exit(struct engine *e, struct container *c)
                 close(c->shim_pidfd);
                 c->shim_pidfd = -EBADF;
         }
+        int pid = c->pid;
+        pthread_mutex_unlock(&c->lock);
+        /* The shim died without a word (kill -9): its container is orphaned
+         * and nobody supervises it any more, so it goes too. */
+        if (!clean && pid > 0)
+                kill(pid, SIGKILL);
+        /* Files go before the state says "exited": a restart that follows
+         * at once must not race this cleanup for the run directory. */
+        engine_container_cleanup_files(e, c);
+        pthread_mutex_lock(&c->lock);
+        free(c->error);
         if (clean) {
                 c->state = CONTAINER_EXITED;
                 c->exit_code = code;
                 c->finished_ns = finished > 0 ? finished : now_ns();
-                free(c->error);
                 c->error = error;
         } else {
-                /* The shim died without a word (kill -9): the container is
-                 * gone with it or orphaned; either way nobody supervises it. */
-                if (c->pid > 0)
-                        kill(c->pid, SIGKILL);
                 c->state = CONTAINER_DEAD;
                 c->exit_code = 137;
                 c->finished_ns = now_ns();
-                free(c->error);
                 c->error = xstrdup("the container's shim exited without recording the "
                                    "container's exit status");
         }
@@ -184,7 +190,6 @@ static void record_exit(struct engine *e, struct container *c)
         c->shim_pid = 0;
         pthread_cond_broadcast(&c->changed);
         pthread_mutex_unlock(&c->lock);
-        engine_container_cleanup_files(e, c);
         struct kerr err = {0};
         if (engine_container_save(e, c, &err) < 0)
                 log_error("container %s: %s", c->id, err.msg);

@@ -21,6 +21,11 @@
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+/* --init: Docker bind-mounts its init (tini) here and runs the command
+ * under it; kedge uses Debian's statically linked tini the same way. */
+#define INIT_HOST_PATH      "/usr/bin/tini-static"
+#define INIT_CONTAINER_PATH "/sbin/docker-init"
+
 /* Docker's default capability set. */
 static const char *const default_caps[] = {
         "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",   "CAP_FOWNER",           "CAP_MKNOD",
@@ -151,7 +156,7 @@ static char *read_image_file(struct engine *e, struct container *c, const char *
                         if (S_ISREG(st.st_mode)) {
                                 int f = path_open(fd, rel, O_RDONLY | O_CLOEXEC, 0, PATH_NO_SYMLINKS);
                                 if (f >= 0) {
-                                        fs_read_at(f, "", 1 << 20, &data, NULL);
+                                        fs_read_fd(f, 1 << 20, &data, NULL);
                                         close(f);
                                 }
                         }
@@ -395,6 +400,16 @@ static json_t *build_mounts(struct engine *e, struct container *c, struct kerr *
                 snprintf(dst, sizeof(dst), "/etc/%s", etc[i]);
                 add_mount(m, dst, "bind", src, json_pack("[ss]", "rbind", "rprivate"));
         }
+        if (json_is_true(json_object_get(c->host_config, "Init"))) {
+                if (access(INIT_HOST_PATH, X_OK) < 0) {
+                        json_decref(m);
+                        kerr_set(err, KERR_INTERNAL, ENOENT,
+                                 "--init needs %s (Debian package tini)", INIT_HOST_PATH);
+                        return NULL;
+                }
+                add_mount(m, INIT_CONTAINER_PATH, "bind", INIT_HOST_PATH,
+                          json_pack("[sss]", "bind", "ro", "rprivate"));
+        }
         if (add_binds(m, c->host_config, err) < 0) {
                 json_decref(m);
                 return NULL;
@@ -497,6 +512,10 @@ static json_t *build_process(struct container *c, json_t *caps, json_t *rlimits)
 {
         json_t *cfg = c->config;
         json_t *args = json_array();
+        if (json_is_true(json_object_get(c->host_config, "Init"))) {
+                json_array_append_new(args, json_string(INIT_CONTAINER_PATH));
+                json_array_append_new(args, json_string("--"));
+        }
         json_array_extend(args, json_object_get(cfg, "Entrypoint"));
         json_array_extend(args, json_object_get(cfg, "Cmd"));
         const char *wd = json_get_str(cfg, "WorkingDir");

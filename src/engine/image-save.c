@@ -80,10 +80,12 @@ static const char *layer_media_type(struct engine *e, const char *blob)
         return "application/vnd.oci.image.layer.v1.tar";
 }
 
-/* Layers as OCI descriptors; paths appended to paths. */
+/* Layers as OCI descriptors; paths appended to paths; ret_top gets the
+ * top layer's blob digest ("" without layers). */
 static int add_layers(struct image_save *s, struct engine *e, const char *id, json_t *descs,
-                      json_t *paths, struct kerr *err)
+                      json_t *paths, char ret_top[DIGEST_STR_LEN + 1], struct kerr *err)
 {
+        ret_top[0] = 0;
         _cleanup_stmt_ sqlite3_stmt *st = image_sql(
                 e,
                 "SELECT l.blob, l.blob_size FROM image_layers il JOIN layers l USING (chain_id) "
@@ -101,6 +103,7 @@ static int add_layers(struct image_save *s, struct engine *e, const char *id, js
                                                        layer_media_type(e, blob), "digest", blob,
                                                        "size", sqlite3_column_int64(st, 1)));
                 json_array_append_new(paths, json_sprintf("blobs/sha256/%s", blob + 7));
+                snprintf(ret_top, DIGEST_STR_LEN + 1, "%s", blob);
         }
         return 0;
 }
@@ -132,8 +135,9 @@ static int add_image(struct image_save *s, struct engine *e, const char *name, s
         }
         r = add_blob(s, e, id, err);
         json_t *descs = json_array(), *paths = json_array();
+        char top[DIGEST_STR_LEN + 1] = "";
         if (r == 0)
-                r = add_layers(s, e, id, descs, paths, err);
+                r = add_layers(s, e, id, descs, paths, top, err);
         char cpath[96];
         snprintf(cpath, sizeof(cpath), "blobs/sha256/%s", id + 7);
         struct stat st;
@@ -156,6 +160,8 @@ static int add_image(struct image_save *s, struct engine *e, const char *name, s
                                  "size", (json_int_t)strlen(mdata));
         if (full) {
                 const char *tag = strrchr(full, ':');
+                /* Docker's legacy "repositories" file maps name -> tag -> the
+                 * hex of the image's top layer (tarexport/save.go). */
                 json_set(desc, "annotations",
                          json_pack("{ss ss}", "io.containerd.image.name", full,
                                    "org.opencontainers.image.ref.name", tag + 1));
@@ -164,7 +170,8 @@ static int add_image(struct image_save *s, struct engine *e, const char *name, s
                 if (!json_object_get(s->repos, rname))
                         json_object_set_new(s->repos, rname, json_object());
                 repo = json_object_get(s->repos, rname);
-                json_set_str(repo, tag + 1, id + 7);
+                if (top[0])
+                        json_set_str(repo, tag + 1, top + 7);
         }
         json_array_append_new(json_object_get(s->index, "manifests"), desc);
         json_array_append_new(s->manifest,
@@ -191,8 +198,10 @@ struct image_save *engine_image_save_open(struct engine *e, const char *const *n
                         return image_save_free(s);
         add_json(s, "index.json", s->index);
         add_json(s, "manifest.json", s->manifest);
-        add_json(s, "oci-layout", json_pack("{ss}", "imageLayoutVersion", "1.0.0"));
-        add_json(s, "repositories", s->repos);
+        _cleanup_json_ json_t *layout = json_pack("{ss}", "imageLayoutVersion", "1.0.0");
+        add_json(s, "oci-layout", layout);
+        if (json_object_size(s->repos) > 0) /* as Docker: only when something is tagged */
+                add_json(s, "repositories", s->repos);
         return s;
 }
 

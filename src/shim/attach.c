@@ -3,6 +3,7 @@
 #include "shim-internal.h"
 
 #include "base/cleanup.h"
+#include "base/fs.h"
 #include "base/log.h"
 #include "base/xalloc.h"
 
@@ -18,10 +19,11 @@
 
 static int listen_at(const char *dir, const char *name)
 {
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, name) >=
-            sizeof(sa.sun_path))
-                return -ENAMETOOLONG;
+        struct sockaddr_un sa;
+        _cleanup_close_ int dirfd = -EBADF;
+        int q = fs_unix_addr(dir, name, &sa, &dirfd);
+        if (q < 0)
+                return q;
         _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return -errno;

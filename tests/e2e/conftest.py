@@ -64,3 +64,19 @@ def docker_py(kedge):
     c = docker.DockerClient(base_url=kedge.host, version="auto", timeout=60)
     yield c
     c.close()
+
+
+_BUSYBOX = {}
+
+
+@pytest.fixture
+def busybox(kedge):
+    """Loads busybox:latest (built from Debian's busybox-static) into the daemon."""
+    from kedgetest.images import busybox_archive
+
+    if "tar" not in _BUSYBOX:
+        _BUSYBOX["tar"] = busybox_archive()
+    r = kedge.http(timeout=60).request("POST", "/images/load?quiet=1", body=_BUSYBOX["tar"],
+                                       headers={"Content-Type": "application/x-tar"})
+    assert r.status == 200, r.body
+    return "busybox:latest"
