@@ -250,10 +250,11 @@ static json_t *list_item(struct container *c, int64_t now)
         const char *state = container_state_name(c->state);
         pthread_mutex_unlock(&c->lock);
         json_t *v = json_pack(
-                "{ss s[s] ss ss ss sI s[] sO ss ss s{ss} s{s{}} so}", "Id", c->id, "Names", name,
+                "{ss s[s] ss ss ss sI s[] so ss ss s{ss} s{s{}} so}", "Id", c->id, "Names", name,
                 "Image", c->image_ref, "ImageID", c->image_id, "Command", cmd, "Created",
                 (json_int_t)(c->created_ns / 1000000000), "Ports", "Labels",
-                json_is_object(labels) ? labels : json_object(), "State", state, "Status", status,
+                json_is_object(labels) ? json_incref(labels) : json_object(), "State", state,
+                "Status", status,
                 "HostConfig", "NetworkMode",
                 json_get_str(c->host_config, "NetworkMode") ? json_get_str(c->host_config, "NetworkMode")
                                                             : "bridge",

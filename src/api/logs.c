@@ -29,8 +29,8 @@ struct logs_job {
 static int on_entry(void *cls, const struct log_entry *e)
 {
         struct logs_job *j = cls;
-        if (!e)
-                return api_stream_gone(j->s) ? -EPIPE : 0;
+        if (!e) /* a probe while following: is anyone still listening? */
+                return api_stream_write(j->s, "", 0);
         char ts[48] = "";
         size_t tslen = 0;
         if (j->timestamps) {
@@ -64,6 +64,7 @@ static void *logs_thread(void *arg)
         api_stream_unref(j->s);
         container_unref(j->c);
         free(j);
+        api_worker_done();
         return NULL;
 }
 
@@ -139,7 +140,9 @@ void containers_logs(struct request *req)
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         pthread_attr_setstacksize(&attr, 256 * 1024);
+        api_worker_begin();
         if (pthread_create(&t, &attr, logs_thread, j) != 0) {
+                api_worker_done();
                 api_stream_close(j->s);
                 api_stream_unref(j->s);
                 container_unref(c);

@@ -227,6 +227,7 @@ void api_server_stop(struct api_server *srv, int timeout_ms)
         /* Long polls and followers end now; their clients see the body end. */
         api_streams_close_all(srv);
         api_hijacks_close_all(srv, timeout_ms);
+        api_workers_wait(timeout_ms);
         struct timespec tick = {0, 10 * 1000 * 1000};
         for (int waited = 0; waited < timeout_ms && api_server_in_flight(srv) > 0; waited += 10)
                 nanosleep(&tick, NULL);

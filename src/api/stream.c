@@ -7,6 +7,8 @@
 #include "base/xalloc.h"
 
 #include <errno.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -204,4 +206,24 @@ void api_streams_close_all(struct api_server *srv)
         for (struct api_stream *s = srv->streams; s; s = s->next)
                 api_stream_close(s);
         pthread_mutex_unlock(&srv->streams_lock);
+}
+
+/* Process-wide: workers outlive the request that started them. */
+static atomic_int workers;
+
+void api_worker_begin(void)
+{
+        atomic_fetch_add(&workers, 1);
+}
+
+void api_worker_done(void)
+{
+        atomic_fetch_sub(&workers, 1);
+}
+
+void api_workers_wait(int timeout_ms)
+{
+        struct timespec tick = {0, 10 * 1000 * 1000};
+        for (int waited = 0; waited < timeout_ms && atomic_load(&workers) > 0; waited += 10)
+                nanosleep(&tick, NULL);
 }

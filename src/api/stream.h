@@ -42,3 +42,10 @@ struct api_stream *api_stream_unref(struct api_stream *s);
 /* Server side: ends every open stream (daemon shutdown), so no connection
  * stays suspended when libmicrohttpd stops. */
 void api_streams_close_all(struct api_server *srv);
+
+/* Worker threads that produce stream bodies register here, so a stopping
+ * daemon can wait for them after closing their streams. */
+void api_worker_begin(void);
+void api_worker_done(void);
+/* Waits up to timeout_ms for every worker to finish. */
+void api_workers_wait(int timeout_ms);

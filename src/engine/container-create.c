@@ -221,8 +221,8 @@ static void fill_host_config_defaults(json_t *hc)
         if (!json_is_object(lc) || !json_get_str(lc, "Type") || !json_get_str(lc, "Type")[0]) {
                 json_t *cfg = json_object_get(lc, "Config");
                 json_set(hc, "LogConfig",
-                         json_pack("{ss sO}", "Type", "json-file", "Config",
-                                   json_is_object(cfg) ? cfg : json_object()));
+                         json_pack("{ss so}", "Type", "json-file", "Config",
+                                   json_is_object(cfg) ? json_incref(cfg) : json_object()));
         }
         if (!json_is_object(json_object_get(hc, "RestartPolicy")))
                 json_set(hc, "RestartPolicy", json_pack("{ss si}", "Name", "no", "MaximumRetryCount", 0));

@@ -118,7 +118,7 @@ static int build_caps(json_t *hc, json_t **ret, struct kerr *err)
                 if (on)
                         json_array_append_new(set, json_string(all_caps[k]));
         }
-        *ret = json_pack("{sO sO sO sO}", "bounding", set, "effective", set, "permitted", set,
+        *ret = json_pack("{sO sO sO so}", "bounding", set, "effective", set, "permitted", set,
                          "inheritable", json_array());
         json_decref(set);
         return 0;
