@@ -177,7 +177,7 @@ void images_create(struct request *req)
 
 static const char *const list_keys[] = {"dangling", "label", "reference", "before", "since",
                                         NULL};
-static const char *const prune_keys[] = {"dangling", "label", "label!", NULL};
+static const char *const prune_keys[] = {"dangling", "label", "label!", "until", NULL};
 
 static bool parse_filters(struct request *req, const char *const *keys, struct filters *ret)
 {
@@ -196,6 +196,19 @@ static void add_legacy_sizes(struct request *req, json_t *img)
                 json_set(img, "VirtualSize", json_incref(json_object_get(img, "Size")));
 }
 
+/* Below API 1.43 an image with neither tags nor digests is listed with
+ * the placeholders "<none>:<none>" and "<none>@<none>"; from 1.43 on the
+ * lists are empty (moby's getImagesJSON, api/docs/CHANGELOG.md 1.43). */
+static void add_legacy_none(struct request *req, json_t *img)
+{
+        if (api_version_at_least(req->version, 1, 43) ||
+            json_array_size(json_object_get(img, "RepoTags")) > 0 ||
+            json_array_size(json_object_get(img, "RepoDigests")) > 0)
+                return;
+        json_set(img, "RepoTags", json_pack("[s]", "<none>:<none>"));
+        json_set(img, "RepoDigests", json_pack("[s]", "<none>@<none>"));
+}
+
 void images_list(struct request *req)
 {
         struct filters f;
@@ -212,7 +225,10 @@ void images_list(struct request *req)
         size_t i;
         json_t *img;
         json_array_foreach(v, i, img)
+        {
                 add_legacy_sizes(req, img);
+                add_legacy_none(req, img);
+        }
         reply_json(req, MHD_HTTP_OK, v);
 }
 

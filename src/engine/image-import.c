@@ -147,8 +147,11 @@ static char *make_config(const char *diff_id, void *cls)
         struct import_ctx *c = cls;
         _cleanup_free_ char *now = now_rfc3339();
         const char *comment = c->o->message && *c->o->message ? c->o->message : "Imported from -";
-        json_t *v = json_pack("{ss ss sO ss s{ss s[s]} s[{ss ss ss}]}", "architecture", goarch(),
-                              "created", now, "config", c->cfg, "os", "linux", "rootfs", "type",
+        /* The comment goes both on the image (inspect's Comment) and on its
+         * one history entry, as Docker's import does. */
+        json_t *v = json_pack("{ss ss ss sO ss s{ss s[s]} s[{ss ss ss}]}", "architecture",
+                              goarch(), "created", now, "comment", comment, "config", c->cfg,
+                              "os", "linux", "rootfs", "type",
                               "layers", "diff_ids", diff_id, "history", "created", now,
                               "created_by", "", "comment", comment);
         char *s = json_to_string(v);

@@ -26,9 +26,16 @@ void image_chain_next(const char *parent, const char *diff_id, char out[DIGEST_S
 /* Whether layers/<hex of chain>/complete exists. */
 bool image_layer_present(struct engine *e, const char *chain);
 
-/* Removes layers and blobs no image references; appends {"Deleted":
- * chain} to deleted (may be NULL) and adds freed bytes to *reclaimed. */
-int image_gc(struct engine *e, json_t *deleted, int64_t *reclaimed, struct kerr *err);
+/* Drops the records of layers no image references; appends {"Deleted":
+ * chain} to deleted (may be NULL), adds freed bytes to *reclaimed and
+ * appends the files that became garbage (paths under the data root) to
+ * doomed. Nothing is removed from disk here: the caller calls
+ * image_doomed_remove only after its transaction committed, so a rolled
+ * back delete never loses files its records still name. */
+int image_gc(struct engine *e, json_t *deleted, int64_t *reclaimed, json_t *doomed,
+             struct kerr *err);
+/* Removes the doomed paths (layer directories: completion mark first). */
+void image_doomed_remove(struct engine *e, json_t *doomed);
 
 /* Every ref (full strings) of image id, as a JSON array. */
 json_t *image_refs_of(struct engine *e, const char *id);

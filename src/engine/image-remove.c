@@ -1,15 +1,19 @@
-/* image-remove.c - tag, rmi and prune. Records go first (one transaction),
- * then the files no record references; a crash in between leaves only
- * unreferenced files, which the start-up sweep removes. */
+/* image-remove.c - tag, rmi and prune. Records go first (one transaction);
+ * the files no record references any more are collected in a "doomed" list
+ * and removed only after COMMIT, so a failed or rolled-back delete loses
+ * nothing. A crash in between leaves only unreferenced files, which the
+ * start-up sweep removes. */
 #include "image-internal.h"
 
 #include "base/json.h"
+#include "base/timestamp.h"
 #include "base/xalloc.h"
 #include "image/reference.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 int engine_image_tag(struct engine *e, const char *name, const char *repo, const char *tag,
                      struct kerr *err)
@@ -61,7 +65,7 @@ static int delete_ref(struct engine *e, const char *ref, json_t *out, struct ker
 /* Deletes the image record (its refs and layer links cascade) and
  * collects what only it used. */
 static int delete_image(struct engine *e, const char *id, json_t *out, int64_t *reclaimed,
-                        struct kerr *err)
+                        json_t *doomed, struct kerr *err)
 {
         _cleanup_json_ json_t *refs = image_refs_of(e, id);
         size_t i;
@@ -78,10 +82,8 @@ static int delete_image(struct engine *e, const char *id, json_t *out, int64_t *
         if (sqlite3_step(st) != SQLITE_DONE)
                 return store_sql_error(e->store, err, "delete image");
         json_array_append_new(out, json_pack("{ss}", "Deleted", id));
-        char path[128];
-        snprintf(path, sizeof(path), "blobs/sha256/%s", id + 7);
-        unlinkat(e->store->root_fd, path, 0);
-        return image_gc(e, out, reclaimed, err);
+        json_array_append_new(doomed, json_sprintf("blobs/sha256/%s", id + 7));
+        return image_gc(e, out, reclaimed, doomed, err);
 }
 
 /* Docker refuses to delete by ID an image tagged in several repositories
@@ -116,7 +118,7 @@ static int in_use(struct engine *e, const char *id, const char *name, struct ker
 }
 
 static int remove_locked(struct engine *e, const char *name, bool force, json_t *out,
-                         struct kerr *err)
+                         json_t *doomed, struct kerr *err)
 {
         char id[72], sid[16];
         int r = engine_image_resolve(e, name, id, err);
@@ -141,22 +143,35 @@ static int remove_locked(struct engine *e, const char *name, bool force, json_t 
                                 short_id(id, sid));
         if (!force && (r = in_use(e, id, name, err)) < 0)
                 return r;
-        return delete_image(e, id, out, NULL, err);
+        return delete_image(e, id, out, NULL, doomed, err);
+}
+
+/* COMMIT, then remove what became garbage; ROLLBACK on any error. */
+static int finish(struct engine *e, int r, json_t *doomed, struct kerr *err)
+{
+        if (r == 0)
+                r = image_sql_exec(e, "COMMIT", err);
+        if (r < 0) {
+                image_sql_exec(e, "ROLLBACK", NULL);
+                return r;
+        }
+        image_doomed_remove(e, doomed);
+        return 0;
 }
 
 json_t *engine_image_remove(struct engine *e, const char *name, bool force, bool noprune,
                             struct kerr *err)
 {
-        (void)noprune; /* kedge images have no parent chain to prune */
+        /* noprune keeps untagged parent images in Docker. Images here have
+         * no parent chain (load and import record none, Parent is ""), so
+         * there is nothing it could keep: both values behave alike. */
+        (void)noprune;
         json_t *out = json_array();
+        _cleanup_json_ json_t *doomed = json_array();
         pthread_mutex_lock(&e->image_lock);
         int r = image_sql_exec(e, "BEGIN IMMEDIATE", err);
         if (r == 0)
-                r = remove_locked(e, name, force, out, err);
-        if (r == 0)
-                r = image_sql_exec(e, "COMMIT", err);
-        else
-                image_sql_exec(e, "ROLLBACK", NULL);
+                r = finish(e, remove_locked(e, name, force, out, doomed, err), doomed, err);
         pthread_mutex_unlock(&e->image_lock);
         if (r < 0) {
                 json_decref(out);
@@ -165,11 +180,31 @@ json_t *engine_image_remove(struct engine *e, const char *name, bool force, bool
         return out;
 }
 
-static bool prune_candidate(struct engine *e, const char *id, const struct filters *f, bool all)
+struct prune_opts {
+        bool all;
+        int64_t until; /* seconds; images created after it stay; -1: no bound */
+};
+
+static bool created_after(struct engine *e, const char *id, int64_t until)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = image_sql(e, "SELECT created FROM images WHERE id = ?",
+                                                    NULL);
+        if (!st)
+                return true;
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        /* An unknown creation time (0) is never old enough, as in Docker. */
+        int64_t created = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        return created == 0 || created > until;
+}
+
+static bool prune_candidate(struct engine *e, const char *id, const struct filters *f,
+                            const struct prune_opts *po)
 {
         char cid[72];
         _cleanup_json_ json_t *refs = image_refs_of(e, id);
-        if (!all && json_array_size(refs) > 0)
+        if (!po->all && json_array_size(refs) > 0)
+                return false;
+        if (po->until >= 0 && created_after(e, id, po->until))
                 return false;
         if (engine_image_user(e, id, cid))
                 return false;
@@ -187,12 +222,36 @@ static bool prune_candidate(struct engine *e, const char *id, const struct filte
         return true;
 }
 
-json_t *engine_image_prune(struct engine *e, const struct filters *f, struct kerr *err)
+static int prune_opts_of(const struct filters *f, struct prune_opts *ret, struct kerr *err)
 {
         int dangling;
         if (filters_bool(f, "dangling", &dangling, err) < 0)
+                return -EINVAL;
+        ret->all = dangling == 0;
+        ret->until = -1;
+        if (filters_count(f, "until") > 1)
+                return kerr_set(err, KERR_INVALID, EINVAL, "more than one until filter specified");
+        const char *until = filters_get(f, "until", 0);
+        if (!until)
+                return 0;
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        int64_t ns;
+        if (timestamp_parse(until, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, &ns) < 0)
+                return kerr_set(err, KERR_INVALID, EINVAL,
+                                "invalid filter 'until=%s': failed to parse value as time or "
+                                "duration",
+                                until);
+        ret->until = ns / 1000000000;
+        return 0;
+}
+
+json_t *engine_image_prune(struct engine *e, const struct filters *f, struct kerr *err)
+{
+        struct prune_opts po;
+        if (prune_opts_of(f, &po, err) < 0)
                 return NULL;
-        bool all = dangling == 0;
+        _cleanup_json_ json_t *doomed = json_array();
         json_t *deleted = json_array();
         int64_t reclaimed = 0;
         pthread_mutex_lock(&e->image_lock);
@@ -206,10 +265,10 @@ json_t *engine_image_prune(struct engine *e, const struct filters *f, struct ker
         json_array_foreach(ids, i, idv)
         {
                 const char *id = json_string_value(idv);
-                if (r == 0 && prune_candidate(e, id, f, all))
-                        r = delete_image(e, id, deleted, &reclaimed, err);
+                if (r == 0 && prune_candidate(e, id, f, &po))
+                        r = delete_image(e, id, deleted, &reclaimed, doomed, err);
         }
-        r = r == 0 ? image_sql_exec(e, "COMMIT", err) : (image_sql_exec(e, "ROLLBACK", NULL), r);
+        r = finish(e, r, doomed, err);
         pthread_mutex_unlock(&e->image_lock);
         json_decref(ids);
         if (r < 0) {

@@ -149,23 +149,41 @@ int image_ref_set(struct engine *e, const char *ref, const char *id, char ret_ol
 
 /* Unlinks the completion mark first: a half-removed layer is then never
  * mistaken for a usable one. */
-static void layer_remove(struct engine *e, const char *chain)
+static void layer_remove(struct engine *e, const char *dir)
 {
-        char path[128];
-        snprintf(path, sizeof(path), "layers/%s/" LAYER_COMPLETE, chain + 7);
-        unlinkat(e->store->root_fd, path, 0);
-        snprintf(path, sizeof(path), "layers/%s", chain + 7);
-        fs_rm_rf_at(e->store->root_fd, path);
+        _cleanup_free_ char *mark = xasprintf("%s/" LAYER_COMPLETE, dir);
+        unlinkat(e->store->root_fd, mark, 0);
+        fs_rm_rf_at(e->store->root_fd, dir);
 }
 
-static void blob_remove(struct engine *e, const char *digest)
+void image_doomed_remove(struct engine *e, json_t *doomed)
 {
-        char path[128];
-        snprintf(path, sizeof(path), "blobs/sha256/%s", digest + 7);
-        unlinkat(e->store->root_fd, path, 0);
+        size_t i;
+        json_t *v;
+        json_array_foreach(doomed, i, v)
+        {
+                const char *path = json_string_value(v);
+                if (strncmp(path, "layers/", 7) == 0)
+                        layer_remove(e, path);
+                else
+                        unlinkat(e->store->root_fd, path, 0);
+        }
 }
 
-int image_gc(struct engine *e, json_t *deleted, int64_t *reclaimed, struct kerr *err)
+/* Whether another layer record still stores its content in blob (two
+ * chains can share one blob: the same layer on different parents). */
+static bool blob_in_use(struct engine *e, const char *blob)
+{
+        _cleanup_stmt_ sqlite3_stmt *st =
+                image_sql(e, "SELECT 1 FROM layers WHERE blob = ? LIMIT 1", NULL);
+        if (!st)
+                return true; /* when in doubt, keep */
+        sqlite3_bind_text(st, 1, blob, -1, SQLITE_STATIC);
+        return sqlite3_step(st) == SQLITE_ROW;
+}
+
+int image_gc(struct engine *e, json_t *deleted, int64_t *reclaimed, json_t *doomed,
+             struct kerr *err)
 {
         _cleanup_stmt_ sqlite3_stmt *st = image_sql(
                 e,
@@ -174,18 +192,28 @@ int image_gc(struct engine *e, json_t *deleted, int64_t *reclaimed, struct kerr 
                 err);
         if (!st)
                 return -EIO;
+        _cleanup_json_ json_t *blobs = json_array();
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 const char *chain = (const char *)sqlite3_column_text(st, 0);
-                const char *blob = (const char *)sqlite3_column_text(st, 1);
-                layer_remove(e, chain);
-                blob_remove(e, blob);
+                json_array_append_new(doomed, json_sprintf("layers/%s", chain + 7));
+                json_array_append_new(blobs, json_string((const char *)sqlite3_column_text(st, 1)));
                 if (deleted)
                         json_array_append_new(deleted, json_pack("{ss}", "Deleted", chain));
                 if (reclaimed)
                         *reclaimed += sqlite3_column_int64(st, 2);
         }
-        return rc == SQLITE_DONE ? 0 : store_sql_error(e->store, err, "collect layers");
+        if (rc != SQLITE_DONE)
+                return store_sql_error(e->store, err, "collect layers");
+        size_t i;
+        json_t *b;
+        json_array_foreach(blobs, i, b)
+        {
+                if (!blob_in_use(e, json_string_value(b)))
+                        json_array_append_new(doomed, json_sprintf("blobs/sha256/%s",
+                                                                   json_string_value(b) + 7));
+        }
+        return 0;
 }
 
 static bool sql_has(struct engine *e, const char *sql, const char *arg)

@@ -133,7 +133,9 @@ static void split_domain(const char *name, const char **ret_domain, size_t *ret_
         *ret_rest = name;
 }
 
-static int check_path(const char *rest, struct kerr *err)
+/* official: the name gets "library/" in front, which Docker's message
+ * shows ("repository name (library/Busybox) must be lowercase"). */
+static int check_path(const char *rest, bool official, struct kerr *err)
 {
         for (const char *p = rest; *p;) {
                 size_t n = strcspn(p, "/");
@@ -142,7 +144,8 @@ static int check_path(const char *rest, struct kerr *err)
                                 if (isupper((unsigned char)p[i])) {
                                         char msg[300];
                                         snprintf(msg, sizeof(msg),
-                                                 "repository name (%s) must be lowercase", rest);
+                                                 "repository name (%s%s) must be lowercase",
+                                                 official ? "library/" : "", rest);
                                         return bad(err, msg);
                                 }
                         return bad(err, NULL);
@@ -176,9 +179,6 @@ int image_ref_parse(const char *s, enum image_ref_flags flags, struct image_ref 
         split_domain(copy, &domain, &dlen, &rest);
         if (!domain_valid(domain, dlen) || !*rest)
                 return bad(err, NULL);
-        r = check_path(rest, err);
-        if (r < 0)
-                return r;
         struct image_ref ref = {0};
         ref.domain = xstrndup(domain, dlen);
         if (strcmp(ref.domain, "index.docker.io") == 0) {
@@ -186,6 +186,11 @@ int image_ref_parse(const char *s, enum image_ref_flags flags, struct image_ref 
                 ref.domain = xstrdup(IMAGE_REF_DEFAULT_DOMAIN);
         }
         bool official = strcmp(ref.domain, IMAGE_REF_DEFAULT_DOMAIN) == 0 && !strchr(rest, '/');
+        r = check_path(rest, official, err);
+        if (r < 0) {
+                image_ref_release(&ref);
+                return r;
+        }
         ref.path = official ? xasprintf("library/%s", rest) : xstrdup(rest);
         ref.tag = tag ? xstrdup(tag) : NULL;
         ref.digest = digest ? xstrdup(digest) : NULL;
