@@ -6,11 +6,15 @@
 #include "api/server.h"
 #include "base/log.h"
 #include "engine/engine.h"
+#include "image/registry.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+
+/* The lean shim executable, embedded by meson (shim-blob.c). */
+extern const unsigned char kedge_shim_blob[], kedge_shim_blob_end[];
 
 /* Containers and clients need many descriptors; the soft limit is raised to
  * the hard one (raising the hard limit needs CAP_SYS_RESOURCE). */
@@ -57,7 +61,17 @@ static int wait_for_stop(const struct daemon_config *cfg, const sigset_t *set)
 static int serve(struct daemon_config *cfg)
 {
         struct kerr err = {0};
-        struct engine_config ecfg = {.data_root = cfg->data_root, .exec_root = cfg->exec_root};
+        struct engine_config ecfg = {
+                .data_root = cfg->data_root,
+                .exec_root = cfg->exec_root,
+                .shim_blob = kedge_shim_blob,
+                .shim_blob_len = (size_t)(kedge_shim_blob_end - kedge_shim_blob),
+                .insecure_registries = (const char *const *)cfg->insecure_registries,
+                .registry_mirrors = (const char *const *)cfg->registry_mirrors,
+                .max_concurrent_downloads = cfg->max_concurrent_downloads,
+                .max_concurrent_uploads = cfg->max_concurrent_uploads,
+                .certs_dir = cfg->certs_dir,
+        };
         _cleanup_(engine_freep) struct engine *engine = engine_new(&ecfg, &err);
         if (!engine) {
                 log_error("%s", err.msg);
@@ -104,6 +118,7 @@ int cmd_daemon(int argc, char **argv)
         sigaddset(&set, SIGHUP);
         pthread_sigmask(SIG_BLOCK, &set, NULL);
         signal(SIGPIPE, SIG_IGN);
+        registry_global_init();
 
         struct daemon_config cfg = {0};
         struct kerr err = {0};

@@ -317,8 +317,16 @@ static int spawn_shim(struct engine *e, struct container *c, const char *run_dir
         snprintf(id, sizeof(id), "%s", c->id);
         const char *argv[24];
         int n = 0;
-        argv[n++] = e->self_path;
-        argv[n++] = "shim";
+        char exe[64];
+        if (e->shim_fd >= 0) {
+                snprintf(exe, sizeof(exe), "/proc/self/fd/%d", e->shim_fd);
+                argv[n++] = "kedge-shim";
+        } else {
+                snprintf(exe, sizeof(exe), "%s", "");
+                argv[n++] = e->self_path;
+                argv[n++] = "shim";
+        }
+        const char *path = e->shim_fd >= 0 ? exe : e->self_path;
         argv[n++] = "--id";
         argv[n++] = id;
         argv[n++] = "--bundle";
@@ -366,7 +374,7 @@ static int spawn_shim(struct engine *e, struct container *c, const char *run_dir
         posix_spawnattr_setsigdefault(&attr, &dfl);
         posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
         pid_t pid;
-        int r = posix_spawn(&pid, e->self_path, &fa, &attr, (char *const *)argv, environ);
+        int r = posix_spawn(&pid, path, &fa, &attr, (char *const *)argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         posix_spawnattr_destroy(&attr);
         close(pipefd[1]);

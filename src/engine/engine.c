@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -66,15 +69,69 @@ static void find_runtimes(struct engine *e)
         }
 }
 
+static char **strv_copy(const char *const *v)
+{
+        size_t n = 0;
+        while (v && v[n])
+                n++;
+        char **out = xzalloc((n + 1) * sizeof(char *));
+        for (size_t i = 0; i < n; i++)
+                out[i] = xstrdup(v[i]);
+        return out;
+}
+
+static void strv_free(char **v)
+{
+        for (size_t i = 0; v && v[i]; i++)
+                free(v[i]);
+        free(v);
+}
+
+static void engine_registry_settings(struct engine *e, const struct engine_config *cfg)
+{
+        e->insecure_registries = strv_copy(cfg->insecure_registries);
+        e->registry_mirrors = strv_copy(cfg->registry_mirrors);
+        e->certs_dir = cfg->certs_dir ? xstrdup(cfg->certs_dir) : NULL;
+        e->max_downloads = cfg->max_concurrent_downloads > 0 ? cfg->max_concurrent_downloads : 3;
+        e->max_uploads = cfg->max_concurrent_uploads > 0 ? cfg->max_concurrent_uploads : 5;
+}
+
+static void engine_registry_settings_release(struct engine *e)
+{
+        strv_free(e->insecure_registries);
+        strv_free(e->registry_mirrors);
+        free(e->certs_dir);
+}
+
+/* The lean shim goes into a sealed memfd once; every container start execs
+ * it from there (/proc/self/fd/N), and running shims keep their copy. */
+static int load_shim(struct engine *e, const void *blob, size_t len, struct kerr *err)
+{
+        int fd = memfd_create("kedge-shim", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0)
+                return kerr_set(err, KERR_INTERNAL, errno, "memfd_create: %s", strerror(errno));
+        int r = fs_write_all(fd, blob, len);
+        if (r < 0 || fchmod(fd, 0555) < 0 ||
+            fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+                close(fd);
+                return kerr_set(err, KERR_INTERNAL, r < 0 ? r : errno,
+                                "cannot prepare the shim executable");
+        }
+        e->shim_fd = fd;
+        return 0;
+}
+
 struct engine *engine_new(const struct engine_config *cfg, struct kerr *err)
 {
         _cleanup_(engine_freep) struct engine *e = xnew0(struct engine);
         e->data_root = xstrdup(cfg->data_root);
         e->exec_root = xstrdup(cfg->exec_root);
         e->started = time(NULL);
+        engine_registry_settings(e, cfg);
         pthread_mutex_init(&e->image_lock, NULL);
         pthread_mutex_init(&e->containers_lock, NULL);
         e->monitor_epfd = e->monitor_evfd = -EBADF;
+        e->shim_fd = -EBADF;
         char self[PATH_MAX];
         ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
         self[n > 0 ? n : 0] = 0;
@@ -99,6 +156,8 @@ struct engine *engine_new(const struct engine_config *cfg, struct kerr *err)
         host_info_probe(&e->host);
         find_runtimes(e);
         e->backing_fs = backing_fs_name(cfg->data_root);
+        if (cfg->shim_blob && load_shim(e, cfg->shim_blob, cfg->shim_blob_len, err) < 0)
+                return NULL;
         /* Containers last: restoring them may need images and the host. */
         if (engine_containers_load(e, err) < 0 || engine_monitor_start(e, err) < 0 ||
             engine_containers_restore(e, err) < 0)
@@ -111,6 +170,8 @@ struct engine *engine_free(struct engine *e)
         if (!e)
                 return NULL;
         engine_monitor_stop(e);
+        if (e->shim_fd >= 0)
+                close(e->shim_fd);
         engine_containers_release(e);
         store_free(e->store);
         pthread_mutex_destroy(&e->image_lock);
@@ -119,6 +180,7 @@ struct engine *engine_free(struct engine *e)
         free(e->data_root);
         free(e->exec_root);
         free(e->self_path);
+        engine_registry_settings_release(e);
         free(e);
         return NULL;
 }

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -18,6 +19,16 @@ struct store;
 struct engine_config {
         const char *data_root; /* absolute */
         const char *exec_root; /* absolute */
+        /* The lean shim executable's bytes (borrowed), or NULL to run shims
+         * as `kedge shim` from the daemon's own binary. */
+        const void *shim_blob;
+        size_t shim_blob_len;
+        /* Registries (image-pull.c): NULL-terminated lists, may be NULL. */
+        const char *const *insecure_registries; /* "host:port" or CIDR */
+        const char *const *registry_mirrors;    /* "http://host:port" */
+        int max_concurrent_downloads;           /* 0: 3 */
+        int max_concurrent_uploads;             /* 0: 5 */
+        const char *certs_dir;                  /* NULL: /etc/kedge/certs.d */
 };
 
 #define ENGINE_RUNTIMES_MAX 4
@@ -32,6 +43,7 @@ struct engine {
         char *data_root;
         char *exec_root;
         char *self_path; /* the kedge executable (shims and helpers re-exec it) */
+        int shim_fd;     /* sealed memfd holding the lean shim, or -EBADF */
         const char *backing_fs; /* file system of the data root, as docker info names it */
         struct host_info host;
         /* Runtimes found at start: the built-in one first, then external OCI
@@ -39,6 +51,9 @@ struct engine {
         int nruntimes;
         struct engine_runtime runtimes[ENGINE_RUNTIMES_MAX];
         time_t started;
+        /* Registry settings, copied from engine_config (NULL-terminated). */
+        char **insecure_registries, **registry_mirrors, *certs_dir;
+        int max_downloads, max_uploads;
         pthread_mutex_t image_lock; /* serialises image store commits and removals */
         /* Containers (container.c), under containers_lock. */
         pthread_mutex_t containers_lock;
