@@ -25,6 +25,11 @@ void images_tag(struct request *req);
 void images_remove(struct request *req);
 int images_body_spool(struct request *req, const char *data, size_t len);
 
+/* distribution.c */
+void images_pull(struct request *req);
+void images_push(struct request *req);
+void system_auth(struct request *req);
+
 /* containers.c, containers-run.c, logs.c */
 void containers_create(struct request *req);
 void containers_inspect(struct request *req);

@@ -160,7 +160,7 @@ void images_create(struct request *req)
 {
         const char *from_src = req_query(req, "fromSrc");
         if (req_query(req, "fromImage")) {
-                reply_errorf(req, KERR_NOT_IMPLEMENTED, "pull is not implemented by kedge yet");
+                images_pull(req);
                 return;
         }
         if (!from_src) {

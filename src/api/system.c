@@ -99,13 +99,25 @@ static json_t *info_security_options(const struct host_info *h)
         return a;
 }
 
-static json_t *info_registry_config(void)
+static json_t *info_registry_config(const struct engine *e)
 {
-        /* Loopback registries are insecure by default, as in Docker. */
-        json_t *index = json_pack("{s{ss s[] sb sb}}", "docker.io", "Name", "docker.io", "Mirrors",
-                                  "Secure", 1, "Official", 1);
-        return json_pack("{s[ss] so s[] s[]}", "InsecureRegistryCIDRs", "127.0.0.0/8", "::1/128",
-                         "IndexConfigs", index, "Mirrors", "AllowNondistributableArtifactsCIDRs");
+        /* Loopback registries are insecure by default, as in Docker; CIDRs
+         * given go to InsecureRegistryCIDRs, names to IndexConfigs. */
+        json_t *mirrors = json_array();
+        for (char **m = e->registry_mirrors; m && *m; m++)
+                json_array_append_new(mirrors, json_string(*m));
+        json_t *index = json_pack("{s{ss sO sb sb}}", "docker.io", "Name", "docker.io", "Mirrors",
+                                  mirrors, "Secure", 1, "Official", 1);
+        json_t *cidrs = json_pack("[ss]", "127.0.0.0/8", "::1/128");
+        for (char **i = e->insecure_registries; i && *i; i++) {
+                if (strchr(*i, '/'))
+                        json_array_append_new(cidrs, json_string(*i));
+                else
+                        json_set(index, *i, json_pack("{ss s[] sb sb}", "Name", *i, "Mirrors",
+                                                      "Secure", 0, "Official", 0));
+        }
+        return json_pack("{so so so s[]}", "InsecureRegistryCIDRs", cidrs, "IndexConfigs", index,
+                         "Mirrors", mirrors, "AllowNondistributableArtifactsCIDRs");
 }
 
 static void info_cgroup_fields(json_t *v, const struct host_info *h)
@@ -157,7 +169,7 @@ void system_info(struct request *req)
         json_set_str(v, "OSType", "linux");
         json_set_str(v, "Architecture", h->architecture);
         json_set_str(v, "IndexServerAddress", "https://index.docker.io/v1/");
-        json_set(v, "RegistryConfig", info_registry_config());
+        json_set(v, "RegistryConfig", info_registry_config(req->engine));
         json_set_int(v, "NCPU", h->ncpu);
         json_set_int(v, "MemTotal", h->mem_total);
         json_set_str(v, "Name", h->hostname);

@@ -12,6 +12,23 @@
 #include <string.h>
 #include <unistd.h>
 
+static void strv_free(char **v)
+{
+        for (size_t i = 0; v && v[i]; i++)
+                free(v[i]);
+        free(v);
+}
+
+static void strv_add(char ***v, const char *s)
+{
+        size_t n = 0;
+        while (*v && (*v)[n])
+                n++;
+        *v = xrealloc(*v, (n + 2) * sizeof(char *));
+        (*v)[n] = xstrdup(s);
+        (*v)[n + 1] = NULL;
+}
+
 void daemon_config_release(struct daemon_config *c)
 {
         for (int i = 0; i < c->nhosts; i++)
@@ -19,6 +36,9 @@ void daemon_config_release(struct daemon_config *c)
         free(c->data_root);
         free(c->exec_root);
         free(c->config_file);
+        strv_free(c->insecure_registries);
+        strv_free(c->registry_mirrors);
+        free(c->certs_dir);
         *c = (struct daemon_config){0};
 }
 
@@ -36,6 +56,13 @@ static const char usage[] =
         "  -D, --debug               same as --log-level debug\n"
         "      --config-file FILE    JSON settings with the same keys as the flags\n"
         "                            (default /etc/kedge/daemon.json as root)\n"
+        "      --insecure-registry HOST[:PORT]|CIDR  plain http / unverified TLS\n"
+        "                            (repeatable; loopback always is)\n"
+        "      --registry-mirror URL mirror tried first for docker.io (repeatable)\n"
+        "      --max-concurrent-downloads N  layer downloads per pull (default 3)\n"
+        "      --max-concurrent-uploads N    layer uploads per push (default 5)\n"
+        "      --certs-dir DIR       registry certificates, DIR/<host:port>/ca.crt\n"
+        "                            (default /etc/kedge/certs.d)\n"
         "  -h, --help                show this help\n";
 
 static int add_host(struct daemon_config *c, const char *spec, struct kerr *err)
@@ -61,9 +88,31 @@ static int set_log_level(struct daemon_config *c, const char *s, struct kerr *er
         return 0;
 }
 
+static int set_concurrency(struct daemon_config *c, bool downloads, const char *s,
+                           struct kerr *err)
+{
+        char *end;
+        long n = strtol(s, &end, 10);
+        if (!s[0] || *end || n < 1 || n > 64)
+                return kerr_set(err, KERR_INVALID, EINVAL,
+                                "invalid max-concurrent-%s '%s' (1 to 64)",
+                                downloads ? "downloads" : "uploads", s);
+        *(downloads ? &c->max_concurrent_downloads : &c->max_concurrent_uploads) = (int)n;
+        return 0;
+}
+
 int daemon_config_parse_args(struct daemon_config *c, int argc, char **argv, struct kerr *err)
 {
-        enum { OPT_DATA_ROOT = 256, OPT_EXEC_ROOT, OPT_CONFIG_FILE };
+        enum {
+                OPT_DATA_ROOT = 256,
+                OPT_EXEC_ROOT,
+                OPT_CONFIG_FILE,
+                OPT_INSECURE,
+                OPT_MIRROR,
+                OPT_DOWNLOADS,
+                OPT_UPLOADS,
+                OPT_CERTS_DIR,
+        };
         static const struct option opts[] = {
                 {"host", required_argument, NULL, 'H'},
                 {"data-root", required_argument, NULL, OPT_DATA_ROOT},
@@ -71,6 +120,11 @@ int daemon_config_parse_args(struct daemon_config *c, int argc, char **argv, str
                 {"log-level", required_argument, NULL, 'l'},
                 {"debug", no_argument, NULL, 'D'},
                 {"config-file", required_argument, NULL, OPT_CONFIG_FILE},
+                {"insecure-registry", required_argument, NULL, OPT_INSECURE},
+                {"registry-mirror", required_argument, NULL, OPT_MIRROR},
+                {"max-concurrent-downloads", required_argument, NULL, OPT_DOWNLOADS},
+                {"max-concurrent-uploads", required_argument, NULL, OPT_UPLOADS},
+                {"certs-dir", required_argument, NULL, OPT_CERTS_DIR},
                 {"help", no_argument, NULL, 'h'},
                 {0},
         };
@@ -103,6 +157,21 @@ int daemon_config_parse_args(struct daemon_config *c, int argc, char **argv, str
                         free(c->config_file);
                         c->config_file = xstrdup(optarg);
                         c->config_file_explicit = true;
+                        break;
+                case OPT_INSECURE:
+                        strv_add(&c->insecure_registries, optarg);
+                        break;
+                case OPT_MIRROR:
+                        strv_add(&c->registry_mirrors, optarg);
+                        break;
+                case OPT_DOWNLOADS:
+                case OPT_UPLOADS:
+                        if ((r = set_concurrency(c, o == OPT_DOWNLOADS, optarg, err)) < 0)
+                                return r;
+                        break;
+                case OPT_CERTS_DIR:
+                        free(c->certs_dir);
+                        c->certs_dir = xstrdup(optarg);
                         break;
                 case 'h':
                         fputs(usage, stdout);
@@ -150,11 +219,70 @@ static int want_string(const char *path, const char *key, json_t *v, struct kerr
                         key);
 }
 
+/* insecure-registries, registry-mirrors: arrays of strings; flags win. */
+static int apply_list(char ***dst, const char *path, const char *key, json_t *v,
+                      struct kerr *err)
+{
+        if (!json_is_array(v))
+                return kerr_set(err, KERR_INVALID, EINVAL, "config file '%s': '%s' must be an array",
+                                path, key);
+        size_t i;
+        json_t *s;
+        json_array_foreach(v, i, s)
+        {
+                int r = want_string(path, key, s, err);
+                if (r < 0)
+                        return r;
+        }
+        if (*dst)
+                return 0;
+        json_array_foreach(v, i, s)
+                strv_add(dst, json_string_value(s));
+        return 0;
+}
+
+static int apply_registry_key(struct daemon_config *c, const char *path, const char *key,
+                              json_t *v, struct kerr *err)
+{
+        if (strcmp(key, "insecure-registries") == 0)
+                return apply_list(&c->insecure_registries, path, key, v, err);
+        if (strcmp(key, "registry-mirrors") == 0)
+                return apply_list(&c->registry_mirrors, path, key, v, err);
+        if (strcmp(key, "certs-dir") == 0) {
+                int r = want_string(path, key, v, err);
+                if (r == 0 && !c->certs_dir)
+                        c->certs_dir = xstrdup(json_string_value(v));
+                return r;
+        }
+        bool down = strcmp(key, "max-concurrent-downloads") == 0;
+        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 64)
+                return kerr_set(err, KERR_INVALID, EINVAL,
+                                "config file '%s': '%s' must be an integer from 1 to 64", path,
+                                key);
+        int *dst = down ? &c->max_concurrent_downloads : &c->max_concurrent_uploads;
+        if (!*dst)
+                *dst = (int)json_integer_value(v);
+        return 0;
+}
+
+static bool registry_key(const char *key)
+{
+        static const char *const keys[] = {"insecure-registries", "registry-mirrors",
+                                           "max-concurrent-downloads", "max-concurrent-uploads",
+                                           "certs-dir"};
+        for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+                if (strcmp(key, keys[i]) == 0)
+                        return true;
+        return false;
+}
+
 static int apply_key(struct daemon_config *c, const char *path, const char *key, json_t *v,
                      bool hosts_from_flags, struct kerr *err)
 {
         int r;
-        if (strcmp(key, "hosts") == 0) {
+        if (registry_key(key)) {
+                return apply_registry_key(c, path, key, v, err);
+        } else if (strcmp(key, "hosts") == 0) {
                 if (!json_is_array(v))
                         return kerr_set(err, KERR_INVALID, EINVAL,
                                         "config file '%s': 'hosts' must be an array", path);

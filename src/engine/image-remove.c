@@ -106,6 +106,56 @@ static bool several_repos(json_t *refs)
         return false;
 }
 
+/* Refs of an image other than the tag full and, as Docker counts them
+ * (moby image_delete.go), other than the digest refs of full's repository
+ * which go with its last tag (a pulled image's RepoDigests). */
+static size_t ref_name_len(const char *full)
+{
+        size_t name_len = strcspn(full, "@");
+        const char *colon = strrchr(full, ':');
+        if (colon && !strchr(colon, '/') && (size_t)(colon - full) < name_len)
+                name_len = (size_t)(colon - full);
+        return name_len;
+}
+
+static size_t other_refs(json_t *refs, const char *full)
+{
+        size_t name_len = ref_name_len(full);
+        size_t n = 0, i;
+        json_t *r;
+        json_array_foreach(refs, i, r)
+        {
+                const char *s = json_string_value(r);
+                bool same_repo_digest = strncmp(s, full, name_len) == 0 && s[name_len] == '@';
+                if (strcmp(s, full) != 0 && !same_repo_digest)
+                        n++;
+        }
+        return n;
+}
+
+/* Untags full; its repository's digest refs go too when it was the
+ * repository's last tag. */
+static int untag(struct engine *e, json_t *refs, const char *full, json_t *out,
+                 struct kerr *err)
+{
+        size_t name_len = ref_name_len(full), i;
+        json_t *r;
+        int rr = delete_ref(e, full, out, err);
+        json_array_foreach(refs, i, r)
+        {
+                const char *s = json_string_value(r);
+                if (strcmp(s, full) != 0 && strncmp(s, full, name_len) == 0 && s[name_len] == ':')
+                        return rr; /* another tag of the repository remains */
+        }
+        json_array_foreach(refs, i, r)
+        {
+                const char *s = json_string_value(r);
+                if (rr == 0 && strncmp(s, full, name_len) == 0 && s[name_len] == '@')
+                        rr = delete_ref(e, s, out, err);
+        }
+        return rr;
+}
+
 static int in_use(struct engine *e, const char *id, const char *name, struct kerr *err)
 {
         char cid[72], a[16], b[16];
@@ -134,8 +184,8 @@ static int remove_locked(struct engine *e, const char *name, bool force, json_t 
         bool by_ref = false;
         for (size_t i = 0; full && i < json_array_size(refs); i++)
                 by_ref |= strcmp(json_string_value(json_array_get(refs, i)), full) == 0;
-        if (by_ref && json_array_size(refs) > 1)
-                return delete_ref(e, full, out, err); /* other names keep the image */
+        if (by_ref && other_refs(refs, full) > 0)
+                return untag(e, refs, full, out, err); /* other names keep the image */
         if (!by_ref && several_repos(refs) && !force)
                 return kerr_set(err, KERR_CONFLICT, EBUSY,
                                 "conflict: unable to delete %s (must be forced) - image is "

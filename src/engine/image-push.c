@@ -1,0 +1,426 @@
+/* image-push.c - docker push: for each tag, the layers go up first (a HEAD
+ * skips those the repository has, a cross-repository mount reuses those
+ * another repository of the same registry has), then the config, then a
+ * Docker schema2 manifest; its digest becomes a RepoDigest. */
+#include "image-pull-internal.h"
+
+#include "base/fs.h"
+#include "base/json.h"
+#include "base/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct push_layer {
+        char blob[DIGEST_STR_LEN + 1], diff_id[DIGEST_STR_LEN + 1];
+        char short_id[16];
+        const char *media_type;
+        int64_t size;
+};
+
+struct push_tag {
+        char *ref;  /* full reference */
+        char *tag;
+        char id[72];
+};
+
+struct image_push {
+        struct engine *e;
+        struct image_ref ref;
+        char *name; /* "127.0.0.1:5000/test/busybox" */
+        struct push_tag *tags;
+        size_t ntags;
+        struct registry *reg;
+        image_progress_fn fn;
+        void *cls;
+        pthread_mutex_t lock;
+        /* the tag being pushed */
+        struct push_layer *layers;
+        size_t nlayers, next;
+        bool failed;
+        struct kerr first_err;
+};
+
+struct image_push *image_push_free(struct image_push *p)
+{
+        if (!p)
+                return NULL;
+        for (size_t i = 0; i < p->ntags; i++) {
+                free(p->tags[i].ref);
+                free(p->tags[i].tag);
+        }
+        free(p->tags);
+        free(p->layers);
+        registry_free(p->reg);
+        image_ref_release(&p->ref);
+        free(p->name);
+        pthread_mutex_destroy(&p->lock);
+        free(p);
+        return NULL;
+}
+
+static void add_tag(struct image_push *p, const char *ref, const char *tag, const char *id)
+{
+        p->tags = xrealloc(p->tags, (p->ntags + 1) * sizeof(*p->tags));
+        struct push_tag *t = &p->tags[p->ntags++];
+        *t = (struct push_tag){.ref = xstrdup(ref), .tag = xstrdup(tag)};
+        snprintf(t->id, sizeof(t->id), "%s", id);
+}
+
+/* Every "name:tag" ref of the repository. */
+static int all_tags(struct image_push *p, struct kerr *err)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = image_sql(
+                p->e, "SELECT ref, image_id FROM image_refs WHERE substr(ref, 1, ?1) = ?2 ORDER BY ref",
+                err);
+        if (!st)
+                return -EIO;
+        _cleanup_free_ char *prefix = xasprintf("%s:", p->name);
+        sqlite3_bind_int(st, 1, (int)strlen(prefix));
+        sqlite3_bind_text(st, 2, prefix, -1, SQLITE_STATIC);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+                const char *ref = (const char *)sqlite3_column_text(st, 0);
+                if (!strchr(ref + strlen(prefix), '@') && !strchr(ref + strlen(prefix), '/'))
+                        add_tag(p, ref, ref + strlen(prefix),
+                                (const char *)sqlite3_column_text(st, 1));
+        }
+        return 0;
+}
+
+struct image_push *engine_image_push_prepare(struct engine *e, const struct image_push_opts *o,
+                                             struct kerr *err)
+{
+        struct image_push *p = xnew0(struct image_push);
+        p->e = e;
+        pthread_mutex_init(&p->lock, NULL);
+        if (image_ref_parse(o->name, 0, &p->ref, err) < 0) {
+                free(p);
+                return NULL;
+        }
+        p->name = image_ref_name(&p->ref);
+        const char *tag = o->tag && o->tag[0] ? o->tag : p->ref.tag;
+        int r = 0;
+        if (tag) {
+                _cleanup_free_ char *full = xasprintf("%s:%s", p->name, tag);
+                char id[72];
+                struct kerr ignore = {0};
+                if (engine_image_resolve(e, full, id, &ignore) == 0)
+                        add_tag(p, full, tag, id);
+        } else {
+                r = all_tags(p, err);
+        }
+        if (r == 0 && p->ntags == 0) {
+                _cleanup_free_ char *fam = image_ref_familiar_of(p->name);
+                r = kerr_set(err, KERR_NOT_FOUND, ENOENT,
+                             "An image does not exist locally with the tag: %s", fam);
+        }
+        if (r < 0)
+                return image_push_free(p);
+        p->reg = image_registry_open(e, p->ref.domain, o->auth);
+        return p;
+}
+
+static void emit(struct image_push *p, json_t *msg)
+{
+        pthread_mutex_lock(&p->lock);
+        p->fn(p->cls, msg);
+        pthread_mutex_unlock(&p->lock);
+}
+
+static void emit_status(struct image_push *p, const char *status, const char *id)
+{
+        emit(p, image_progress_msg(status, id, -1, -1));
+}
+
+/* The blob's media type from its first bytes (what load kept is a tar). */
+static const char *blob_media_type(struct engine *e, const char *digest)
+{
+        char path[128];
+        snprintf(path, sizeof(path), "blobs/sha256/%s", digest + 7);
+        _cleanup_close_ int fd = openat(e->store->root_fd, path, O_RDONLY | O_CLOEXEC);
+        unsigned char m[4] = {0};
+        if (fd < 0 || read(fd, m, sizeof(m)) != sizeof(m))
+                return MT_DOCKER_LAYER_TAR;
+        if (m[0] == 0x1f && m[1] == 0x8b)
+                return MT_DOCKER_LAYER_GZIP;
+        if (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
+                return "application/vnd.oci.image.layer.v1.tar+zstd";
+        return MT_DOCKER_LAYER_TAR;
+}
+
+static int load_layers(struct image_push *p, const char *id, struct kerr *err)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = image_sql(
+                p->e,
+                "SELECT l.blob, l.diff_id, l.blob_size FROM image_layers il JOIN layers l "
+                "USING (chain_id) WHERE il.image_id = ? ORDER BY il.idx",
+                err);
+        if (!st)
+                return -EIO;
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        free(p->layers);
+        p->layers = NULL;
+        p->nlayers = p->next = 0;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+                p->layers = xrealloc(p->layers, (p->nlayers + 1) * sizeof(*p->layers));
+                struct push_layer *l = &p->layers[p->nlayers++];
+                *l = (struct push_layer){.size = sqlite3_column_int64(st, 2)};
+                snprintf(l->blob, sizeof(l->blob), "%s", (const char *)sqlite3_column_text(st, 0));
+                snprintf(l->diff_id, sizeof(l->diff_id), "%s",
+                         (const char *)sqlite3_column_text(st, 1));
+                snprintf(l->short_id, sizeof(l->short_id), "%.12s", l->diff_id + 7);
+                l->media_type = blob_media_type(p->e, l->blob);
+        }
+        return 0;
+}
+
+/* Other repositories of the same registry that an image holding blob
+ * was pulled from or pushed to (their refs name them). */
+static json_t *mount_sources(struct image_push *p, const char *blob)
+{
+        json_t *out = json_array();
+        _cleanup_stmt_ sqlite3_stmt *st = image_sql(
+                p->e,
+                "SELECT DISTINCT r.ref FROM layers l JOIN image_layers il USING (chain_id) "
+                "JOIN image_refs r ON r.image_id = il.image_id WHERE l.blob = ? LIMIT 16",
+                NULL);
+        if (!st)
+                return out;
+        sqlite3_bind_text(st, 1, blob, -1, SQLITE_STATIC);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+                struct image_ref r;
+                if (image_ref_parse((const char *)sqlite3_column_text(st, 0), 0, &r, NULL) < 0)
+                        continue;
+                bool seen = false;
+                for (size_t i = 0; i < json_array_size(out); i++)
+                        seen |= strcmp(json_string_value(json_array_get(out, i)), r.path) == 0;
+                if (!seen && strcmp(r.domain, p->ref.domain) == 0 &&
+                    strcmp(r.path, p->ref.path) != 0)
+                        json_array_append_new(out, json_string(r.path));
+                image_ref_release(&r);
+        }
+        return out;
+}
+
+struct upload_io {
+        struct image_push *p;
+        struct push_layer *l;
+        struct timespec last;
+};
+
+static void upload_progress(void *cls, int64_t done, int64_t total)
+{
+        struct upload_io *io = cls;
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t ms = (now.tv_sec - io->last.tv_sec) * 1000 +
+                     (now.tv_nsec - io->last.tv_nsec) / 1000000;
+        if (ms < 100 && done < total)
+                return;
+        io->last = now;
+        emit(io->p, image_progress_msg("Pushing", io->l->short_id, done, total));
+}
+
+static int upload_file(struct image_push *p, struct push_layer *l, const char *digest,
+                       int64_t size, struct kerr *err)
+{
+        char path[128];
+        snprintf(path, sizeof(path), "blobs/sha256/%s", digest + 7);
+        _cleanup_close_ int fd = openat(p->e->store->root_fd, path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return kerr_set(err, KERR_INTERNAL, errno, "blob %s is missing from the store",
+                                digest);
+        struct upload_io io = {.p = p, .l = l};
+        clock_gettime(CLOCK_MONOTONIC, &io.last);
+        return registry_blob_upload(p->reg, p->ref.path, digest, fd, size,
+                                    l ? upload_progress : NULL, &io, err);
+}
+
+static int push_layer(struct image_push *p, struct push_layer *l, struct kerr *err)
+{
+        int r = registry_blob_exists(p->reg, p->ref.path, l->blob, err);
+        if (r < 0)
+                return r;
+        if (r == 1) {
+                emit_status(p, "Layer already exists", l->short_id);
+                return 0;
+        }
+        _cleanup_json_ json_t *mounts = mount_sources(p, l->blob);
+        size_t i;
+        json_t *from;
+        json_array_foreach(mounts, i, from)
+        {
+                struct kerr ignore = {0};
+                if (registry_blob_mount(p->reg, p->ref.path, l->blob, json_string_value(from),
+                                        &ignore) == 1) {
+                        _cleanup_free_ char *m = xasprintf("Mounted from %s",
+                                                           json_string_value(from));
+                        emit_status(p, m, l->short_id);
+                        return 0;
+                }
+        }
+        r = upload_file(p, l, l->blob, l->size, err);
+        if (r == 0)
+                emit_status(p, "Pushed", l->short_id);
+        return r;
+}
+
+static void *push_worker(void *cls)
+{
+        struct image_push *p = cls;
+        for (;;) {
+                pthread_mutex_lock(&p->lock);
+                struct push_layer *l = p->next < p->nlayers && !p->failed ? &p->layers[p->next++]
+                                                                          : NULL;
+                pthread_mutex_unlock(&p->lock);
+                if (!l)
+                        return NULL;
+                struct kerr err = {0};
+                if (push_layer(p, l, &err) < 0) {
+                        pthread_mutex_lock(&p->lock);
+                        if (!p->failed)
+                                p->first_err = err;
+                        p->failed = true;
+                        pthread_mutex_unlock(&p->lock);
+                        return NULL;
+                }
+        }
+}
+
+static int push_layers(struct image_push *p, struct kerr *err)
+{
+        /* Docker lists the top layer first. */
+        for (size_t i = p->nlayers; i-- > 0;)
+                emit_status(p, "Preparing", p->layers[i].short_id);
+        for (size_t i = p->nlayers; i-- > 0;)
+                if (p->nlayers - i > (size_t)p->e->max_uploads)
+                        emit_status(p, "Waiting", p->layers[i].short_id);
+        size_t nw = p->nlayers < (size_t)p->e->max_uploads ? p->nlayers : (size_t)p->e->max_uploads;
+        pthread_t *ts = xzalloc((nw + 1) * sizeof(pthread_t));
+        size_t started = 0;
+        for (; started < nw; started++)
+                if (pthread_create(&ts[started], NULL, push_worker, p) != 0)
+                        break;
+        if (started == 0 && nw > 0)
+                push_worker(p);
+        for (size_t i = 0; i < started; i++)
+                pthread_join(ts[i], NULL);
+        free(ts);
+        if (p->failed) {
+                *err = p->first_err;
+                return -(err->errnum ? err->errnum : EIO);
+        }
+        return 0;
+}
+
+static char *build_manifest(struct image_push *p, const char *id, int64_t config_size)
+{
+        json_t *layers = json_array();
+        for (size_t i = 0; i < p->nlayers; i++)
+                json_array_append_new(layers, json_pack("{ss sI ss}", "mediaType",
+                                                        p->layers[i].media_type, "size",
+                                                        (json_int_t)p->layers[i].size, "digest",
+                                                        p->layers[i].blob));
+        json_t *m = json_pack("{si ss s{ss sI ss} so}", "schemaVersion", 2, "mediaType",
+                              MT_DOCKER_MANIFEST, "config", "mediaType", MT_DOCKER_CONFIG, "size",
+                              (json_int_t)config_size, "digest", id, "layers", layers);
+        char *s = json_dumps(m, JSON_INDENT(3) | JSON_PRESERVE_ORDER);
+        json_decref(m);
+        return s;
+}
+
+static int config_size(struct image_push *p, const char *id, int64_t *ret, struct kerr *err)
+{
+        _cleanup_stmt_ sqlite3_stmt *st =
+                image_sql(p->e, "SELECT length(CAST(config AS BLOB)) FROM images WHERE id = ?", err);
+        if (!st)
+                return -EIO;
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_ROW)
+                return kerr_set(err, KERR_NOT_FOUND, ENOENT, "No such image: %s", id);
+        *ret = sqlite3_column_int64(st, 0);
+        return 0;
+}
+
+static int push_config(struct image_push *p, const char *id, int64_t size, struct kerr *err)
+{
+        int r = registry_blob_exists(p->reg, p->ref.path, id, err);
+        return r != 0 ? (r < 0 ? r : 0) : upload_file(p, NULL, id, size, err);
+}
+
+static int record_digest(struct image_push *p, const char *id, const char *digest,
+                         struct kerr *err)
+{
+        _cleanup_free_ char *ref = xasprintf("%s@%s", p->name, digest);
+        char old[72];
+        pthread_mutex_lock(&p->e->image_lock);
+        int r = image_ref_set(p->e, ref, id, old, err);
+        pthread_mutex_unlock(&p->e->image_lock);
+        return r;
+}
+
+static int push_tag(struct image_push *p, const struct push_tag *t, struct kerr *err)
+{
+        int64_t csize = 0;
+        int r = load_layers(p, t->id, err);
+        if (r == 0)
+                r = config_size(p, t->id, &csize, err);
+        if (r < 0)
+                return r;
+        r = push_layers(p, err);
+        if (r == 0)
+                r = push_config(p, t->id, csize, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *m = build_manifest(p, t->id, csize);
+        r = registry_manifest_put(p->reg, p->ref.path, t->tag, MT_DOCKER_MANIFEST, m, strlen(m),
+                                  err);
+        if (r < 0)
+                return r;
+        char digest[DIGEST_STR_LEN + 1];
+        digest_buffer(m, strlen(m), digest);
+        r = record_digest(p, t->id, digest, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *line =
+                xasprintf("%s: digest: %s size: %zu", t->tag, digest, strlen(m));
+        emit_status(p, line, NULL);
+        json_t *aux = json_pack("{s{} s{ss ss sI}}", "progressDetail", "aux", "Tag", t->tag,
+                                "Digest", digest, "Size", (json_int_t)strlen(m));
+        emit(p, aux);
+        return 0;
+}
+
+int image_push_run(struct image_push *p, image_progress_fn fn, void *cls, struct kerr *err)
+{
+        p->fn = fn;
+        p->cls = cls;
+        _cleanup_free_ char *fam = image_ref_familiar_of(p->name);
+        _cleanup_free_ char *msg = xasprintf("The push refers to repository [%s]", p->name);
+        if (strcmp(p->ref.domain, IMAGE_REF_DEFAULT_DOMAIN) == 0) {
+                free(msg);
+                msg = xasprintf("The push refers to repository [docker.io/%s]", p->ref.path);
+        }
+        emit_status(p, msg, NULL);
+        for (size_t i = 0; i < p->ntags; i++) {
+                int r = push_tag(p, &p->tags[i], err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int engine_registry_login(struct engine *e, const struct registry_auth *auth, char **ret_token,
+                          struct kerr *err)
+{
+        _cleanup_free_ char *host =
+                registry_host_of(auth->server_address ? auth->server_address : "docker.io");
+        struct registry *r = image_registry_open(e, host, auth);
+        int rr = registry_login(r, ret_token, err);
+        registry_free(r);
+        return rr;
+}
