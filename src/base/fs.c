@@ -68,7 +68,8 @@ int fs_write_all(int fd, const void *data, size_t n)
         return 0;
 }
 
-int fs_write_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
+int fs_write_atomic_at_flags(int dirfd, const char *name, const void *data, size_t len,
+                             mode_t mode, enum fs_write_flags flags)
 {
         char tmp[4096];
         int n = snprintf(tmp, sizeof(tmp), "%s.tmp.%d", name, (int)getpid());
@@ -81,7 +82,8 @@ int fs_write_atomic_at(int dirfd, const char *name, const void *data, size_t len
         int r = fs_write_all(fd, data, len);
         if (r == 0 && fchmod(fd, mode) < 0)
                 r = -errno;
-        if (r == 0 && fsync(fd) < 0)
+        bool sync = !(flags & FS_WRITE_NO_SYNC);
+        if (r == 0 && sync && fsync(fd) < 0)
                 r = -errno;
         if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
                 r = -errno;
@@ -90,9 +92,14 @@ int fs_write_atomic_at(int dirfd, const char *name, const void *data, size_t len
                 return r;
         }
         /* Make the rename itself durable. */
-        if (fsync(dirfd) < 0 && errno != EINVAL)
+        if (sync && fsync(dirfd) < 0 && errno != EINVAL)
                 return -errno;
         return 0;
+}
+
+int fs_write_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
+{
+        return fs_write_atomic_at_flags(dirfd, name, data, len, mode, 0);
 }
 
 int fs_read_fd(int fd, size_t max, char **ret_data, size_t *ret_len)

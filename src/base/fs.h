@@ -14,6 +14,15 @@ int fs_mkdirat_ok(int dirfd, const char *name, mode_t mode);
  * directory, fsync, rename over name, fsync the directory. */
 int fs_write_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
 
+enum fs_write_flags {
+        /* Whole-or-nothing, but not durable: no fsync. For files rebuilt on
+         * every use (a container's hosts, spec and pid files), where a crash
+         * costs nothing and an fsync costs milliseconds per start. */
+        FS_WRITE_NO_SYNC = 1 << 0,
+};
+int fs_write_atomic_at_flags(int dirfd, const char *name, const void *data, size_t len,
+                             mode_t mode, enum fs_write_flags flags);
+
 /* Reads a whole file of at most max bytes (-EFBIG past it). *ret_data is
  * NUL-terminated and owned by the caller. */
 int fs_read_at(int dirfd, const char *name, size_t max, char **ret_data, size_t *ret_len);

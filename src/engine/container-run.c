@@ -263,7 +263,8 @@ static void write_etc_files(struct engine *e, struct container *c)
         const char *hn = json_get_str(c->config, "Hostname");
         char *text = xasprintf("%s\n", hn ? hn : c->id);
         snprintf(p, sizeof(p), "%s/hostname", dir);
-        fs_write_atomic_at(e->store->root_fd, p, text, strlen(text), 0644);
+        fs_write_atomic_at_flags(e->store->root_fd, p, text, strlen(text), 0644,
+                                 FS_WRITE_NO_SYNC);
         free(text);
         struct buf hosts;
         buf_init(&hosts, 0);
@@ -281,7 +282,8 @@ static void write_etc_files(struct engine *e, struct container *c)
         }
         buf_appendf(&hosts, "127.0.1.1\t%s\n", hn ? hn : c->id);
         snprintf(p, sizeof(p), "%s/hosts", dir);
-        fs_write_atomic_at(e->store->root_fd, p, hosts.data, hosts.len, 0644);
+        fs_write_atomic_at_flags(e->store->root_fd, p, hosts.data, hosts.len, 0644,
+                                 FS_WRITE_NO_SYNC);
         buf_release(&hosts);
         _cleanup_free_ char *resolv = NULL;
         size_t rlen = 0;
@@ -291,7 +293,7 @@ static void write_etc_files(struct engine *e, struct container *c)
                 rlen = strlen(resolv);
         }
         snprintf(p, sizeof(p), "%s/resolv.conf", dir);
-        fs_write_atomic_at(e->store->root_fd, p, resolv, rlen, 0644);
+        fs_write_atomic_at_flags(e->store->root_fd, p, resolv, rlen, 0644, FS_WRITE_NO_SYNC);
 }
 
 static uint64_t parse_size(const char *s)

@@ -43,5 +43,9 @@ int shim_exitfile_write(struct shim *s)
         _cleanup_close_ int dfd = open(s->opts->run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
                 return -errno;
-        return fs_write_atomic_at(dfd, "exit.json", text, strlen(text), 0644);
+        /* Whole or absent, but not fsynced: the run directory is runtime
+         * state (tmpfs under /run); after a host crash no container survives
+         * to need it, and the daemon marks such a container dead. */
+        return fs_write_atomic_at_flags(dfd, "exit.json", text, strlen(text), 0644,
+                                        FS_WRITE_NO_SYNC);
 }

@@ -46,7 +46,9 @@ static int write_pid(const char *dir, const char *name, pid_t pid)
         _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         char text[32];
         int n = snprintf(text, sizeof(text), "%d\n", (int)pid);
-        return dfd < 0 ? -errno : fs_write_atomic_at(dfd, name, text, (size_t)n, 0644);
+        /* pid files live as long as the shim: no fsync needed. */
+        return dfd < 0 ? -errno
+                       : fs_write_atomic_at_flags(dfd, name, text, (size_t)n, 0644, FS_WRITE_NO_SYNC);
 }
 
 int shim_start(struct shim *s)
