@@ -118,6 +118,13 @@ static int load_shim(struct engine *e, const void *blob, size_t len, struct kerr
                                 "cannot prepare the shim executable");
         }
         e->shim_fd = fd;
+        /* The bytes live on in the memfd: give our copy's pages back (they
+         * are clean file pages of our own binary, refaulted if ever read). */
+        uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+        uintptr_t start = ((uintptr_t)blob + page - 1) & ~(page - 1);
+        uintptr_t end = ((uintptr_t)blob + len) & ~(page - 1);
+        if (end > start)
+                madvise((void *)start, end - start, MADV_DONTNEED);
         return 0;
 }
 
