@@ -21,6 +21,7 @@
 struct logs_job {
         struct engine *engine;
         struct container *c;
+        struct log_files *files;
         struct api_stream *s;
         struct log_opts opts;
         bool tty, timestamps;
@@ -59,7 +60,8 @@ static void *logs_thread(void *arg)
 {
         struct logs_job *j = arg;
         struct kerr err = {0};
-        engine_logs_read(j->engine, j->c, &j->opts, on_entry, j, &err);
+        engine_logs_read(j->files, j->c, &j->opts, on_entry, j, &err);
+        log_files_free(j->files);
         api_stream_close(j->s);
         api_stream_unref(j->s);
         container_unref(j->c);
@@ -134,6 +136,7 @@ void containers_logs(struct request *req)
         const char *ct = !j->tty && api_version_at_least(req->version, 1, 42)
                                  ? "application/vnd.docker.multiplexed-stream"
                                  : "application/vnd.docker.raw-stream";
+        j->files = engine_logs_open(req->engine, c);
         j->s = reply_async(req, MHD_HTTP_OK, ct);
         pthread_t t;
         pthread_attr_t attr;
@@ -143,6 +146,7 @@ void containers_logs(struct request *req)
         api_worker_begin();
         if (pthread_create(&t, &attr, logs_thread, j) != 0) {
                 api_worker_done();
+                log_files_free(j->files);
                 api_stream_close(j->s);
                 api_stream_unref(j->s);
                 container_unref(c);

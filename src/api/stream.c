@@ -142,6 +142,10 @@ int api_stream_write(struct api_stream *s, const void *data, size_t n)
                 pthread_mutex_unlock(&s->lock);
                 return -EPIPE;
         }
+        if (n == 0) { /* a probe: the client is still there */
+                pthread_mutex_unlock(&s->lock);
+                return 0;
+        }
         if (s->len + n > s->cap) {
                 if (s->off > 0) {
                         memmove(s->data, s->data + s->off, s->len - s->off);

@@ -172,7 +172,7 @@ int timestamp_parse(const char *s, int64_t now_ns, int64_t *ret_ns)
         if (parse_date(s, ret_ns) == 0)
                 return 0;
         /* Anything with a '-' past its first character was meant as a date. */
-        if (strchr(s + 1, '-'))
+        if (s[0] && strchr(s + 1, '-'))
                 return -EINVAL;
         return parse_unix(s, ret_ns);
 }

@@ -139,11 +139,45 @@ static bool still_running(struct container *c)
         return running;
 }
 
-int engine_logs_read(struct engine *e, struct container *c, const struct log_opts *opts,
+struct log_files {
+        char base[512];
+        FILE *rotated[ROTATED_MAX]; /* oldest first */
+        int nrotated;
+        FILE *current; /* may be NULL: nothing logged yet */
+};
+
+struct log_files *engine_logs_open(struct engine *e, struct container *c)
+{
+        struct log_files *f = xnew0(struct log_files);
+        snprintf(f->base, sizeof(f->base), "%s/containers/%s/%s-json.log", e->data_root, c->id,
+                 c->id);
+        for (int i = ROTATED_MAX; i >= 1; i--) {
+                char p[600];
+                snprintf(p, sizeof(p), "%s.%d", f->base, i);
+                FILE *r = fopen(p, "re");
+                if (r)
+                        f->rotated[f->nrotated++] = r;
+        }
+        f->current = fopen(f->base, "re");
+        return f;
+}
+
+struct log_files *log_files_free(struct log_files *f)
+{
+        if (!f)
+                return NULL;
+        for (int i = 0; i < f->nrotated; i++)
+                fclose(f->rotated[i]);
+        if (f->current)
+                fclose(f->current);
+        free(f);
+        return NULL;
+}
+
+int engine_logs_read(struct log_files *files, struct container *c, const struct log_opts *opts,
                      log_entry_fn fn, void *cls, struct kerr *err)
 {
-        char base[512];
-        snprintf(base, sizeof(base), "%s/containers/%s/%s-json.log", e->data_root, c->id, c->id);
+        const char *base = files->base;
         struct reader r = {.opts = opts, .fn = fn, .cls = cls};
         bool tailing = opts->tail >= 0;
         if (tailing) {
@@ -154,17 +188,12 @@ int engine_logs_read(struct engine *e, struct container *c, const struct log_opt
         char *pending = NULL;
         size_t plen = 0;
         /* Rotated files first, oldest (highest number) to newest. */
-        for (int i = ROTATED_MAX; i >= 1 && ret >= 0; i--) {
-                char p[600];
-                snprintf(p, sizeof(p), "%s.%d", base, i);
-                FILE *f = fopen(p, "re");
-                if (!f)
-                        continue;
+        for (int i = 0; i < files->nrotated && ret >= 0; i++) {
                 plen = 0;
-                ret = read_lines(&r, f, &pending, &plen, tailing);
-                fclose(f);
+                ret = read_lines(&r, files->rotated[i], &pending, &plen, tailing);
         }
-        FILE *cur = fopen(base, "re");
+        FILE *cur = files->current;
+        files->current = NULL; /* owned here from now on */
         plen = 0;
         if (cur && ret >= 0)
                 ret = read_lines(&r, cur, &pending, &plen, tailing);
