@@ -345,3 +345,44 @@ def test_docker_py(docker_py, busybox):
     import docker
     with pytest.raises(docker.errors.ImageNotFound):  # 404 + "No such image" text
         docker_py.containers.create("nosuch:1", ["true"])
+
+
+def test_log_rotation_read_in_order(docker_cli, busybox, kedge):
+    docker_cli("run", "-d", "--name", "rot", "--log-opt", "max-size=1k", "--log-opt",
+               "max-file=3", "busybox", "sh", "-c",
+               "for i in $(seq 1 100); do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxx; done")
+    docker_cli("wait", "rot")
+    cid = cid_of(docker_cli, "rot")
+    files = sorted(os.listdir(os.path.join(kedge.data_root, "containers", cid)))
+    assert "%s-json.log.1" % cid in files and "%s-json.log.2" % cid in files
+    assert "%s-json.log.3" % cid not in files
+    lines = docker_cli("logs", "rot").stdout.decode().split()
+    nums = [int(l.split("-")[1]) for l in lines]
+    assert nums == list(range(nums[0], 101)) and nums[0] > 1  # in order, oldest dropped
+
+
+def test_signal_proxy(docker_cli, busybox, kedge):
+    env = dict(os.environ, DOCKER_HOST=kedge.host)
+    p = subprocess.Popen(["docker", "run", "--name", "sig", "busybox", "sh", "-c",
+                          "trap 'echo got-usr1; exit 9' USR1; while true; do sleep 0.1; done"],
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        if docker_cli("ps", "-q", "--filter", "name=sig").stdout.strip():
+            break
+        time.sleep(0.1)
+    time.sleep(0.3)
+    p.send_signal(signal.SIGUSR1)
+    out, _ = p.communicate(timeout=20)
+    assert p.returncode == 9 and out == b"got-usr1\n"
+
+
+def test_ulimits_clamped(docker_cli, busybox):
+    out = docker_cli("run", "--rm", "--ulimit", "nofile=1024:2048", "busybox", "sh", "-c",
+                     "ulimit -n; ulimit -Hn").stdout.decode().split()
+    assert out == ["1024", "2048"]
+    # Docker's default (1048576) is clamped to what the host allows, not refused.
+    import resource
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    out = docker_cli("run", "--rm", "busybox", "sh", "-c", "ulimit -n").stdout.decode().strip()
+    assert int(out) == min(1048576, hard)
