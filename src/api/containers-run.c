@@ -3,6 +3,7 @@
 #include "handlers.h"
 #include "hijack.h"
 #include "reply.h"
+#include "stream.h"
 
 #include "base/json.h"
 #include "base/xalloc.h"
@@ -11,6 +12,9 @@
 #include "engine/signals.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -145,18 +149,78 @@ static void on_hijacked(void *cls, int fd, const char *extra, size_t extra_len,
         free(a);
 }
 
+/* Without "Upgrade" (dockerode's docker.run, testcontainers-node): a 200
+ * whose body is the output stream, ending when the container does. The
+ * engine bridges to one end of a socketpair; a worker copies the other
+ * end into the response. There is no stdin on this path. */
+struct plain_attach {
+        int fd;
+        struct api_stream *s;
+};
+
+static void *plain_copy(void *arg)
+{
+        struct plain_attach *p = arg;
+        char buf[65536];
+        ssize_t n;
+        while ((n = read(p->fd, buf, sizeof(buf))) != 0) {
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 || api_stream_write(p->s, buf, (size_t)n) < 0)
+                        break;
+        }
+        close(p->fd);
+        api_stream_close(p->s);
+        api_stream_unref(p->s);
+        free(p);
+        api_worker_done();
+        return NULL;
+}
+
+static void plain_done(void *cls)
+{
+        close((int)(intptr_t)cls); /* the engine's end: the copier sees EOF */
+}
+
+static void attach_plain(struct request *req, struct attach_req *a, const char *ct)
+{
+        int sp[2];
+        struct kerr err = {0};
+        a->o.in = false;
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+                reply_errorf(req, KERR_INTERNAL, "socketpair: %s", strerror(errno));
+        } else if (engine_container_attach(a->engine, a->c, sp[0], NULL, 0, &a->o, plain_done,
+                                           (void *)(intptr_t)sp[0], &err) < 0) {
+                close(sp[1]);
+                reply_error(req, &err);
+        } else {
+                struct plain_attach *p = xnew0(struct plain_attach);
+                p->fd = sp[1];
+                p->s = reply_async(req, MHD_HTTP_OK, ct);
+                pthread_t t;
+                pthread_attr_t attr;
+                pthread_attr_init(&attr);
+                pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+                api_worker_begin();
+                if (pthread_create(&t, &attr, plain_copy, p) != 0) {
+                        api_worker_done();
+                        close(p->fd);
+                        api_stream_close(p->s);
+                        api_stream_unref(p->s);
+                        free(p);
+                }
+                pthread_attr_destroy(&attr);
+        }
+        container_unref(a->c);
+        free(a->detach_keys);
+        free(a);
+}
+
 void containers_attach(struct request *req)
 {
         struct container *c = lookup(req);
         if (!c)
                 return;
-        if (!req_wants_upgrade(req)) {
-                container_unref(c);
-                reply_errorf(req, KERR_NOT_IMPLEMENTED,
-                             "attach without an HTTP upgrade is not supported by kedge yet: send "
-                             "'Upgrade: tcp'");
-                return;
-        }
         struct attach_req *a = xnew0(struct attach_req);
         a->engine = req->engine;
         a->c = c;
@@ -171,5 +235,9 @@ void containers_attach(struct request *req)
         const char *ct = !tty && api_version_at_least(req->version, 1, 42)
                                  ? "application/vnd.docker.multiplexed-stream"
                                  : "application/vnd.docker.raw-stream";
-        reply_hijack(req, ct, on_hijacked, a);
+        if (req_wants_upgrade(req)) {
+                reply_hijack(req, ct, on_hijacked, a);
+                return;
+        }
+        attach_plain(req, a, ct);
 }

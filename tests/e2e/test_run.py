@@ -4,6 +4,7 @@ import os
 import pty
 import select
 import signal
+import socket
 import subprocess
 import time
 
@@ -386,3 +387,36 @@ def test_ulimits_clamped(docker_cli, busybox):
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     out = docker_cli("run", "--rm", "busybox", "sh", "-c", "ulimit -n").stdout.decode().strip()
     assert int(out) == min(1048576, hard)
+
+
+def test_attach_without_upgrade_streams_output(docker_cli, busybox, kedge):
+    # dockerode's docker.run(): create, attach without Upgrade, start.
+    docker_cli("create", "--name", "plain", "busybox", "sh", "-c", "echo one; echo two >&2")
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(20)
+    s.connect(kedge.sock)
+    s.sendall(b"POST /v1.41/containers/plain/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\n"
+              b"Host: d\r\nContent-Length: 0\r\n\r\n")
+    time.sleep(0.3)
+    assert kedge.http().request("POST", "/containers/plain/start").status == 204
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+        if data.endswith(b"0\r\n\r\n"):
+            break
+    head, _, chunked = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert b"application/vnd.docker.raw-stream" in head
+    body = b""
+    while chunked:  # undo the chunked transfer coding
+        size, _, rest = chunked.partition(b"\r\n")
+        n = int(size, 16)
+        body, chunked = body + rest[:n], rest[n + 2:]
+        if n == 0:
+            break
+    # Docker's multiplexed frames
+    assert b"\x01\x00\x00\x00\x00\x00\x00\x04one\n" in body
+    assert b"\x02\x00\x00\x00\x00\x00\x00\x04two\n" in body
