@@ -66,6 +66,7 @@ static void *transfer_main(void *cls)
         image_pull_free(t->pull);
         image_push_free(t->push);
         free(t);
+        api_worker_done();
         return NULL;
 }
 
@@ -77,7 +78,9 @@ static void start_transfer(struct request *req, struct transfer *t)
         pthread_t th;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        api_worker_begin();
         if (pthread_create(&th, &attr, transfer_main, t) != 0) {
+                api_worker_done();
                 struct kerr err = {0};
                 kerr_set(&err, KERR_INTERNAL, EAGAIN, "cannot start a transfer thread");
                 stream_error(t->s, &err);

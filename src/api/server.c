@@ -211,7 +211,7 @@ struct api_server *api_server_start(struct engine *engine, const struct api_serv
         return srv;
 }
 
-void api_server_stop(struct api_server *srv, int timeout_ms)
+int api_server_stop(struct api_server *srv, int timeout_ms)
 {
         for (int i = 0; i < srv->nlisteners; i++) {
                 struct api_listener *l = &srv->listeners[i];
@@ -227,7 +227,7 @@ void api_server_stop(struct api_server *srv, int timeout_ms)
         /* Long polls and followers end now; their clients see the body end. */
         api_streams_close_all(srv);
         api_hijacks_close_all(srv, timeout_ms);
-        api_workers_wait(timeout_ms);
+        int busy = api_workers_wait(timeout_ms);
         struct timespec tick = {0, 10 * 1000 * 1000};
         for (int waited = 0; waited < timeout_ms && api_server_in_flight(srv) > 0; waited += 10)
                 nanosleep(&tick, NULL);
@@ -237,6 +237,7 @@ void api_server_stop(struct api_server *srv, int timeout_ms)
                         MHD_stop_daemon(l->mhd);
                 l->mhd = NULL;
         }
+        return busy;
 }
 
 struct api_server *api_server_free(struct api_server *srv)

@@ -23,8 +23,10 @@ struct api_server *api_server_start(struct engine *engine, const struct api_serv
                                     struct kerr *err);
 
 /* Graceful stop: stop accepting, wait up to timeout_ms for requests in
- * flight, close every connection, remove the sockets. */
-void api_server_stop(struct api_server *srv, int timeout_ms);
+ * flight, close every connection, remove the sockets. Returns the number
+ * of worker threads (pulls, pushes, log followers) still running: the
+ * engine must then outlive them, so the caller must not free it. */
+int api_server_stop(struct api_server *srv, int timeout_ms);
 struct api_server *api_server_free(struct api_server *srv);
 
 /* Requests being processed right now. */

@@ -225,9 +225,10 @@ void api_worker_done(void)
         atomic_fetch_sub(&workers, 1);
 }
 
-void api_workers_wait(int timeout_ms)
+int api_workers_wait(int timeout_ms)
 {
         struct timespec tick = {0, 10 * 1000 * 1000};
         for (int waited = 0; waited < timeout_ms && atomic_load(&workers) > 0; waited += 10)
                 nanosleep(&tick, NULL);
+        return atomic_load(&workers);
 }

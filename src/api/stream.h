@@ -47,5 +47,6 @@ void api_streams_close_all(struct api_server *srv);
  * daemon can wait for them after closing their streams. */
 void api_worker_begin(void);
 void api_worker_done(void);
-/* Waits up to timeout_ms for every worker to finish. */
-void api_workers_wait(int timeout_ms);
+/* Waits up to timeout_ms for every worker to finish; returns how many are
+ * still running. */
+int api_workers_wait(int timeout_ms);

@@ -101,8 +101,14 @@ static int serve(struct daemon_config *cfg)
         sigaddset(&set, SIGHUP);
         int sig = wait_for_stop(cfg, &set);
         log_info("received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-        api_server_stop(srv, 10 * 1000);
+        int busy = api_server_stop(srv, 10 * 1000);
         api_server_free(srv);
+        if (busy > 0) {
+                /* A transfer that did not finish still uses the engine: it
+                 * ends with the process, and the next start cleans tmp/. */
+                log_warn("%d transfers still running at stop, not waiting for them", busy);
+                TAKE_PTR(engine);
+        }
         log_info("daemon stopped");
         return 0;
 }
