@@ -156,15 +156,47 @@ static int untag(struct engine *e, json_t *refs, const char *full, json_t *out,
         return rr;
 }
 
-static int in_use(struct engine *e, const char *id, const char *name, struct kerr *err)
+/* Untags every ref of id and keeps the image: what rmi of an image a
+ * container uses does when forced (its layers are the container's). */
+static int untag_all(struct engine *e, const char *id, json_t *out, struct kerr *err)
+{
+        _cleanup_json_ json_t *refs = image_refs_of(e, id);
+        size_t i;
+        json_t *r;
+        json_array_foreach(refs, i, r)
+        {
+                if (delete_ref(e, json_string_value(r), out, err) < 0)
+                        return -EIO;
+        }
+        return 0;
+}
+
+/* Docker's rules (daemon/images/image_delete.go) for an image a container
+ * uses. By its last name: refused unless forced, and forced only untags
+ * (the image stays, dangling). By ID: a running user refuses even force;
+ * a stopped one needs force. kedge then untags and keeps the image rather
+ * than delete layers the container's root file system is made of. */
+static int remove_used(struct engine *e, const char *id, const char *name, bool by_ref,
+                       bool force, json_t *out, struct kerr *err)
 {
         char cid[72], a[16], b[16];
-        if (!engine_image_user(e, id, cid))
-                return 0;
-        return kerr_set(err, KERR_CONFLICT, EBUSY,
-                        "conflict: unable to remove repository reference \"%s\" (must force) - "
-                        "container %s is using its referenced image %s",
-                        name, short_id(cid, a), short_id(id, b));
+        int use = engine_image_user(e, id, cid);
+        if (use == IMAGE_UNUSED)
+                return 1;
+        if (by_ref && !force)
+                return kerr_set(err, KERR_CONFLICT, EBUSY,
+                                "conflict: unable to remove repository reference \"%s\" (must "
+                                "force) - container %s is using its referenced image %s",
+                                name, short_id(cid, a), short_id(id, b));
+        if (!by_ref && (use == IMAGE_USED_RUNNING || !force))
+                return kerr_set(err, KERR_CONFLICT, EBUSY,
+                                "conflict: unable to delete %s (%s) - image is being used by %s "
+                                "container %s",
+                                short_id(id, b), use == IMAGE_USED_RUNNING ? "cannot be forced"
+                                                                           : "must be forced",
+                                use == IMAGE_USED_RUNNING ? "running" : "stopped",
+                                short_id(cid, a));
+        return untag_all(e, id, out, err);
 }
 
 static int remove_locked(struct engine *e, const char *name, bool force, json_t *out,
@@ -191,7 +223,7 @@ static int remove_locked(struct engine *e, const char *name, bool force, json_t 
                                 "conflict: unable to delete %s (must be forced) - image is "
                                 "referenced in multiple repositories",
                                 short_id(id, sid));
-        if (!force && (r = in_use(e, id, name, err)) < 0)
+        if ((r = remove_used(e, id, name, by_ref, force, out, err)) <= 0)
                 return r;
         return delete_image(e, id, out, NULL, doomed, err);
 }

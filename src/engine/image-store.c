@@ -268,14 +268,16 @@ int engine_image_sweep(struct engine *e, struct kerr *err)
 
 int engine_image_user(struct engine *e, const char *id, char ret_cid[72])
 {
-        /* Until containers land the table may lack image_id: no user then. */
-        _cleanup_stmt_ sqlite3_stmt *st =
-                image_sql(e, "SELECT id FROM containers WHERE image_id = ? LIMIT 1", NULL);
+        _cleanup_stmt_ sqlite3_stmt *st = image_sql(
+                e,
+                "SELECT id, state IN ('running', 'paused', 'restarting') AS live FROM containers "
+                "WHERE image_id = ? ORDER BY live DESC, id LIMIT 1",
+                NULL);
         if (!st)
-                return 0;
+                return IMAGE_UNUSED;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_ROW)
-                return 0;
+                return IMAGE_UNUSED;
         snprintf(ret_cid, 72, "%s", (const char *)sqlite3_column_text(st, 0));
-        return 1;
+        return sqlite3_column_int(st, 1) ? IMAGE_USED_RUNNING : IMAGE_USED_STOPPED;
 }

@@ -58,6 +58,11 @@ struct image_save *image_save_free(struct image_save *s);
  * directories that never got their completion mark (a crash mid-load). */
 int engine_image_sweep(struct engine *e, struct kerr *err);
 
-/* The hook for the container issue: the ID of a container using image id
- * (ret_cid gets it), 0 when none. */
+/* Whether a container uses image id: IMAGE_UNUSED, or the kind of user
+ * with ret_cid set to its ID (a running one is reported first). */
+enum image_use {
+        IMAGE_UNUSED = 0,
+        IMAGE_USED_STOPPED = 1, /* created, exited, dead: rmi needs force */
+        IMAGE_USED_RUNNING = 2, /* running, paused, restarting: even force is refused */
+};
 int engine_image_user(struct engine *e, const char *id, char ret_cid[72]);

@@ -344,6 +344,38 @@ def test_rmi_image_used_by_container(docker_cli, kedge):
     assert listing(docker_cli) == []
 
 
+def test_rmi_force_rules_for_used_images(docker_cli, kedge):
+    """Docker's rules: by name, force only untags an image a container
+    uses; by ID, a running user refuses even force, a stopped one needs it
+    (kedge then keeps the image for the container's layers)."""
+    docker_cli("load", input=ki.busybox_archive())
+    want, sid = busybox_id(), short(busybox_id())
+    run = docker_cli("run", "-d", "busybox", "sleep", "1000").stdout.decode().strip()
+    p = docker_cli("rmi", "-f", sid, check=False)
+    assert ("conflict: unable to delete %s (cannot be forced) - image is being used by running "
+            "container %s" % (sid, run[:12])) in p.stderr.decode()
+    out = docker_cli("rmi", "-f", "busybox").stdout.decode()
+    assert out == "Untagged: busybox:latest\n"
+    assert docker_cli("images", "-q", "--no-trunc").stdout.decode().split() == [want]
+    assert os.path.exists(os.path.join(kedge.data_root, "layers", ki.sha(busybox_layer())[7:],
+                                       "complete"))
+    docker_cli("rm", "-f", run)
+
+    stopped = docker_cli("create", want, "true").stdout.decode().strip()
+    p = docker_cli("rmi", sid, check=False)
+    assert ("conflict: unable to delete %s (must be forced) - image is being used by stopped "
+            "container %s" % (sid, stopped[:12])) in p.stderr.decode()
+    docker_cli("tag", want, "again:1")
+    out = docker_cli("rmi", "-f", sid).stdout.decode()
+    assert out == "Untagged: again:1\n"
+    assert os.path.exists(os.path.join(kedge.data_root, "layers", ki.sha(busybox_layer())[7:],
+                                       "complete"))
+    docker_cli("start", "-a", stopped)  # its layers are still there
+    docker_cli("rm", stopped)
+    assert "Deleted: " + want in docker_cli("rmi", sid).stdout.decode()
+    assert data_entries(kedge, "layers") == []
+
+
 def test_rmi_multiple_repos_by_id_and_noprune(docker_cli, kedge):
     docker_cli("load", input=ki.busybox_archive())
     docker_cli("tag", "busybox", "other:2")
