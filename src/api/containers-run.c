@@ -1,5 +1,6 @@
 /* containers-run.c - the running side of /containers/{id}/...: start,
  * stop, restart, kill, resize, attach. */
+#include "containers.h"
 #include "handlers.h"
 #include "hijack.h"
 #include "reply.h"
@@ -18,15 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static struct container *lookup(struct request *req)
-{
-        struct kerr err = {0};
-        struct container *c = engine_container_get(req->engine, req_param(req, 0), &err);
-        if (!c)
-                reply_error(req, &err);
-        return c;
-}
 
 static void reply_result(struct request *req, int r, const struct kerr *err)
 {
@@ -61,7 +53,7 @@ static bool stop_params(struct request *req, int *timeout, int *sig)
 
 void containers_start(struct request *req)
 {
-        _cleanup_(container_unrefp) struct container *c = lookup(req);
+        _cleanup_(container_unrefp) struct container *c = containers_lookup(req);
         if (!c)
                 return;
         struct kerr err = {0};
@@ -70,7 +62,7 @@ void containers_start(struct request *req)
 
 void containers_stop(struct request *req)
 {
-        _cleanup_(container_unrefp) struct container *c = lookup(req);
+        _cleanup_(container_unrefp) struct container *c = containers_lookup(req);
         int timeout, sig;
         if (!c || !stop_params(req, &timeout, &sig))
                 return;
@@ -80,7 +72,7 @@ void containers_stop(struct request *req)
 
 void containers_restart(struct request *req)
 {
-        _cleanup_(container_unrefp) struct container *c = lookup(req);
+        _cleanup_(container_unrefp) struct container *c = containers_lookup(req);
         int timeout, sig;
         if (!c || !stop_params(req, &timeout, &sig))
                 return;
@@ -90,7 +82,7 @@ void containers_restart(struct request *req)
 
 void containers_kill(struct request *req)
 {
-        _cleanup_(container_unrefp) struct container *c = lookup(req);
+        _cleanup_(container_unrefp) struct container *c = containers_lookup(req);
         if (!c)
                 return;
         const char *s = req_query(req, "signal");
@@ -105,7 +97,7 @@ void containers_kill(struct request *req)
 
 void containers_resize(struct request *req)
 {
-        _cleanup_(container_unrefp) struct container *c = lookup(req);
+        _cleanup_(container_unrefp) struct container *c = containers_lookup(req);
         if (!c)
                 return;
         const char *h = req_query(req, "h"), *w = req_query(req, "w");
@@ -173,7 +165,6 @@ static void *plain_copy(void *arg)
         api_stream_close(p->s);
         api_stream_unref(p->s);
         free(p);
-        api_worker_done();
         return NULL;
 }
 
@@ -197,19 +188,12 @@ static void attach_plain(struct request *req, struct attach_req *a, const char *
                 struct plain_attach *p = xnew0(struct plain_attach);
                 p->fd = sp[1];
                 p->s = reply_async(req, MHD_HTTP_OK, ct);
-                pthread_t t;
-                pthread_attr_t attr;
-                pthread_attr_init(&attr);
-                pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-                api_worker_begin();
-                if (pthread_create(&t, &attr, plain_copy, p) != 0) {
-                        api_worker_done();
+                if (api_worker_spawn(plain_copy, p) < 0) {
                         close(p->fd);
                         api_stream_close(p->s);
                         api_stream_unref(p->s);
                         free(p);
                 }
-                pthread_attr_destroy(&attr);
         }
         container_unref(a->c);
         free(a->detach_keys);
@@ -218,7 +202,7 @@ static void attach_plain(struct request *req, struct attach_req *a, const char *
 
 void containers_attach(struct request *req)
 {
-        struct container *c = lookup(req);
+        struct container *c = containers_lookup(req);
         if (!c)
                 return;
         struct attach_req *a = xnew0(struct attach_req);

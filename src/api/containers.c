@@ -1,6 +1,7 @@
 /* containers.c - /containers/...: create, inspect, list, rename, remove,
  * prune, wait. Rendering of the engine's container records into Docker's
  * JSON shapes lives here. */
+#include "containers.h"
 #include "handlers.h"
 #include "reply.h"
 #include "stream.h"
@@ -63,7 +64,7 @@ static json_t *body_json(struct request *req, struct kerr *err)
         return v;
 }
 
-static struct container *lookup(struct request *req)
+struct container *containers_lookup(struct request *req)
 {
         struct kerr err = {0};
         struct container *c = engine_container_get(req->engine, req_param(req, 0), &err);
@@ -211,7 +212,7 @@ static json_t *inspect_json(struct request *req, struct container *c)
 
 void containers_inspect(struct request *req)
 {
-        _cleanup_(container_unrefp) struct container *c = lookup(req);
+        _cleanup_(container_unrefp) struct container *c = containers_lookup(req);
         if (c)
                 reply_json(req, MHD_HTTP_OK, inspect_json(req, c));
 }
@@ -364,7 +365,7 @@ void containers_list(struct request *req)
 
 void containers_rename(struct request *req)
 {
-        _cleanup_(container_unrefp) struct container *c = lookup(req);
+        _cleanup_(container_unrefp) struct container *c = containers_lookup(req);
         if (!c)
                 return;
         const char *name = req_query(req, "name");
@@ -381,7 +382,7 @@ void containers_rename(struct request *req)
 
 void containers_delete(struct request *req)
 {
-        _cleanup_(container_unrefp) struct container *c = lookup(req);
+        _cleanup_(container_unrefp) struct container *c = containers_lookup(req);
         if (!c)
                 return;
         struct kerr err = {0};
@@ -446,7 +447,7 @@ static void wait_done(void *cls, int exit_code, const char *error)
 
 void containers_wait(struct request *req)
 {
-        _cleanup_(container_unrefp) struct container *c = lookup(req);
+        _cleanup_(container_unrefp) struct container *c = containers_lookup(req);
         if (!c)
                 return;
         const char *cond = req_query(req, "condition");

@@ -66,7 +66,6 @@ static void *transfer_main(void *cls)
         image_pull_free(t->pull);
         image_push_free(t->push);
         free(t);
-        api_worker_done();
         return NULL;
 }
 
@@ -74,13 +73,7 @@ static void start_transfer(struct request *req, struct transfer *t)
 {
         t->req_id = req->id;
         t->s = reply_async(req, MHD_HTTP_OK, "application/json");
-        pthread_attr_t attr;
-        pthread_t th;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        api_worker_begin();
-        if (pthread_create(&th, &attr, transfer_main, t) != 0) {
-                api_worker_done();
+        if (api_worker_spawn(transfer_main, t) < 0) {
                 struct kerr err = {0};
                 kerr_set(&err, KERR_INTERNAL, EAGAIN, "cannot start a transfer thread");
                 stream_error(t->s, &err);
@@ -90,7 +83,6 @@ static void start_transfer(struct request *req, struct transfer *t)
                 image_push_free(t->push);
                 free(t);
         }
-        pthread_attr_destroy(&attr);
 }
 
 void images_pull(struct request *req)

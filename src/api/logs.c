@@ -66,7 +66,6 @@ static void *logs_thread(void *arg)
         api_stream_unref(j->s);
         container_unref(j->c);
         free(j);
-        api_worker_done();
         return NULL;
 }
 
@@ -138,19 +137,11 @@ void containers_logs(struct request *req)
                                  : "application/vnd.docker.raw-stream";
         j->files = engine_logs_open(req->engine, c);
         j->s = reply_async(req, MHD_HTTP_OK, ct);
-        pthread_t t;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        pthread_attr_setstacksize(&attr, 256 * 1024);
-        api_worker_begin();
-        if (pthread_create(&t, &attr, logs_thread, j) != 0) {
-                api_worker_done();
+        if (api_worker_spawn(logs_thread, j) < 0) {
                 log_files_free(j->files);
                 api_stream_close(j->s);
                 api_stream_unref(j->s);
                 container_unref(c);
                 free(j);
         }
-        pthread_attr_destroy(&attr);
 }

@@ -215,14 +215,38 @@ void api_streams_close_all(struct api_server *srv)
 /* Process-wide: workers outlive the request that started them. */
 static atomic_int workers;
 
-void api_worker_begin(void)
+struct worker {
+        void *(*fn)(void *);
+        void *arg;
+};
+
+static void *worker_main(void *p)
 {
-        atomic_fetch_add(&workers, 1);
+        struct worker w = *(struct worker *)p;
+        free(p);
+        w.fn(w.arg);
+        atomic_fetch_sub(&workers, 1);
+        return NULL;
 }
 
-void api_worker_done(void)
+int api_worker_spawn(void *(*fn)(void *), void *arg)
 {
-        atomic_fetch_sub(&workers, 1);
+        struct worker *w = xnew0(struct worker);
+        *w = (struct worker){fn, arg};
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attr, 512 * 1024);
+        atomic_fetch_add(&workers, 1);
+        pthread_t t;
+        int r = pthread_create(&t, &attr, worker_main, w);
+        pthread_attr_destroy(&attr);
+        if (r != 0) {
+                atomic_fetch_sub(&workers, 1);
+                free(w);
+                return -r;
+        }
+        return 0;
 }
 
 int api_workers_wait(int timeout_ms)

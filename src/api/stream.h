@@ -44,9 +44,10 @@ struct api_stream *api_stream_unref(struct api_stream *s);
 void api_streams_close_all(struct api_server *srv);
 
 /* Worker threads that produce stream bodies register here, so a stopping
- * daemon can wait for them after closing their streams. */
-void api_worker_begin(void);
-void api_worker_done(void);
+ * daemon can wait for them after closing their streams.
+ * api_worker_spawn runs fn(arg) on a detached thread counted as a worker;
+ * returns 0, or -errno when no thread could be made (fn did not run). */
+int api_worker_spawn(void *(*fn)(void *), void *arg);
 /* Waits up to timeout_ms for every worker to finish; returns how many are
  * still running. */
 int api_workers_wait(int timeout_ms);

@@ -250,9 +250,9 @@ int engine_container_attach(struct engine *e, struct container *c, int fd, const
         return 0;
 }
 
-void container_attach_pending(struct engine *e, struct container *c)
+/* Takes the pending list and connects (connect) or ends (!connect) each. */
+static void take_pending(struct container *c, bool connect)
 {
-        (void)e;
         pthread_mutex_lock(&c->lock);
         struct attach_session *list = c->pending;
         c->pending = NULL;
@@ -260,22 +260,22 @@ void container_attach_pending(struct engine *e, struct container *c)
         while (list) {
                 struct attach_session *s = list;
                 list = s->next;
-                if (run_session(s) < 0) {
+                if (!connect) {
+                        session_abort(s);
+                } else if (run_session(s) < 0) {
                         log_warn("container %s: could not attach a client, ignoring", c->id);
                         session_abort(s);
                 }
         }
 }
 
+void container_attach_pending(struct engine *e, struct container *c)
+{
+        (void)e;
+        take_pending(c, true);
+}
+
 void container_attach_drop_pending(struct container *c)
 {
-        pthread_mutex_lock(&c->lock);
-        struct attach_session *list = c->pending;
-        c->pending = NULL;
-        pthread_mutex_unlock(&c->lock);
-        while (list) {
-                struct attach_session *s = list;
-                list = s->next;
-                session_abort(s);
-        }
+        take_pending(c, false);
 }
