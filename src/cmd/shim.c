@@ -23,7 +23,8 @@ static int usage(FILE *f)
               "  --stdin               keep the container's stdin open\n"
               "  --stdin-once          close stdin when the first attach ends\n"
               "  --defer-start         exec only on START over ctl.sock\n"
-              "  --foreground          do not detach\n",
+              "  --foreground          do not detach\n"
+              "  --runtime PATH        run it with this OCI runtime (runc), not the built-in one\n",
               f);
         return f == stdout ? 0 : 2;
 }
@@ -40,7 +41,7 @@ static int parse_u64(const char *s, unsigned long long *ret)
 int cmd_shim(int argc, char **argv)
 {
         enum { O_ID = 256, O_BUNDLE, O_RUN_DIR, O_LOG_PATH, O_LOG_MAX_SIZE, O_LOG_MAX_FILE,
-               O_CG_ROOT, O_CG_PATH, O_STDIN, O_STDIN_ONCE, O_DEFER, O_FG, O_HELP };
+               O_CG_ROOT, O_CG_PATH, O_STDIN, O_STDIN_ONCE, O_DEFER, O_FG, O_RUNTIME, O_HELP };
         static const struct option longopts[] = {
                 {"id", required_argument, NULL, O_ID},
                 {"bundle", required_argument, NULL, O_BUNDLE},
@@ -54,6 +55,7 @@ int cmd_shim(int argc, char **argv)
                 {"stdin-once", no_argument, NULL, O_STDIN_ONCE},
                 {"defer-start", no_argument, NULL, O_DEFER},
                 {"foreground", no_argument, NULL, O_FG},
+                {"runtime", required_argument, NULL, O_RUNTIME},
                 {"help", no_argument, NULL, O_HELP},
                 {0},
         };
@@ -82,11 +84,13 @@ int cmd_shim(int argc, char **argv)
                 case O_STDIN_ONCE: o.stdin_once = true; break;
                 case O_DEFER: o.defer_start = true; break;
                 case O_FG: o.foreground = true; break;
+                case O_RUNTIME: o.runtime = optarg; break;
                 case O_HELP: return usage(stdout);
                 default: return usage(stderr);
                 }
         }
-        if (!o.bundle || !o.run_dir || o.run_dir[0] != '/' || optind != argc)
+        if (!o.bundle || !o.run_dir || o.run_dir[0] != '/' || optind != argc ||
+            (o.runtime && (o.runtime[0] != '/' || !o.id[0])))
                 return usage(stderr);
         if (!o.id[0])
                 o.id = o.run_dir;

@@ -87,6 +87,19 @@ static int validate_types(json_t *config, json_t *hc, struct kerr *err)
         return 0;
 }
 
+/* HostConfig.Runtime: "" is the built-in runtime, stored by its name so
+ * inspect shows it; other names must be runtimes found at start. */
+static int validate_runtime(struct engine *e, json_t *hc, struct kerr *err)
+{
+        const char *name = json_get_str(hc, "Runtime");
+        const struct engine_runtime *rt = engine_runtime_find(e, name);
+        if (!rt)
+                return kerr_set(err, KERR_INVALID, EINVAL, "unknown or invalid runtime name: %s",
+                                name);
+        json_set_str(hc, "Runtime", rt->name);
+        return 0;
+}
+
 static int validate_host_config(struct engine *e, json_t *hc, json_t *warnings, struct kerr *err)
 {
         json_int_t mem = json_integer_value(json_object_get(hc, "Memory"));
@@ -292,7 +305,8 @@ struct container *engine_container_create(struct engine *e, const char *name, js
         json_t *hcv = json_object_get(body, "HostConfig");
         _cleanup_json_ json_t *hc = json_is_object(hcv) ? json_deep_copy(hcv) : json_object();
         json_t *nc = json_object_get(body, "NetworkingConfig");
-        if (validate_types(config, hc, err) < 0 || validate_host_config(e, hc, warnings, err) < 0)
+        if (validate_types(config, hc, err) < 0 || validate_host_config(e, hc, warnings, err) < 0 ||
+            validate_runtime(e, hc, err) < 0)
                 return NULL;
         const char *image_ref = json_get_str(config, "Image");
         if (!image_ref || !image_ref[0]) {

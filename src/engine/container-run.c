@@ -355,6 +355,17 @@ static int spawn_shim(struct engine *e, struct container *c, const char *run_dir
                 argv[n++] = "--stdin";
         if (json_is_true(json_object_get(c->config, "StdinOnce")))
                 argv[n++] = "--stdin-once";
+        /* Any runtime but the built-in one (the first) is an OCI runtime the
+         * shim execs; a runtime gone since create fails the start. */
+        const struct engine_runtime *rt =
+                engine_runtime_find(e, json_get_str(c->host_config, "Runtime"));
+        if (!rt)
+                return kerr_set(err, KERR_INVALID, ENOENT, "unknown or invalid runtime name: %s",
+                                json_get_str(c->host_config, "Runtime"));
+        if (rt != &e->runtimes[0]) {
+                argv[n++] = "--runtime";
+                argv[n++] = rt->path;
+        }
         argv[n] = NULL;
 
         int pipefd[2];

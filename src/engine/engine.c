@@ -69,6 +69,16 @@ static void find_runtimes(struct engine *e)
         }
 }
 
+const struct engine_runtime *engine_runtime_find(const struct engine *e, const char *name)
+{
+        if (!name || !name[0])
+                return &e->runtimes[0];
+        for (int i = 0; i < e->nruntimes; i++)
+                if (strcmp(e->runtimes[i].name, name) == 0)
+                        return &e->runtimes[i];
+        return NULL;
+}
+
 static char **strv_copy(const char *const *v)
 {
         size_t n = 0;

@@ -78,3 +78,5 @@ struct engine_info {
 
 /* Counts from the store. */
 int engine_info_get(struct engine *e, struct engine_info *ret, struct kerr *err);
+/* The runtime named name ("" = the built-in one), or NULL. Borrowed. */
+const struct engine_runtime *engine_runtime_find(const struct engine *e, const char *name);

@@ -38,6 +38,8 @@ struct shim {
         struct shim_client *clients[SHIM_CLIENTS_MAX];
         int sigfd;
         int report_fd;              /* to the launcher until started */
+        bool rootfs_mounted;        /* oci.c mounted root.path on the host */
+        bool oci_created;           /* the external runtime knows the container */
 };
 
 /* io.c */
@@ -61,6 +63,13 @@ void shim_attach_close_all(struct shim *s);
 /* shim.c */
 int shim_start(struct shim *s);
 int shim_kill(struct shim *s, int sig);
+
+/* oci.c: an external OCI runtime (opts->runtime) in place of the built-in
+ * one. create fills s->ct.pid (and .pty_master with a terminal); cleanup
+ * deletes the container from the runtime and unmounts its root. */
+int shim_oci_create(struct shim *s, const int stdio[3], struct kerr *err);
+int shim_oci_start(struct shim *s, struct kerr *err);
+int shim_oci_cleanup(struct shim *s, struct kerr *err);
 
 /* exitfile.c: Docker's exit code from a waitpid status (128+n for a signal). */
 int shim_exit_code(int status);

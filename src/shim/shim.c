@@ -58,7 +58,7 @@ int shim_start(struct shim *s)
                 return 0;
         if (s->ct.pid <= 0 || s->exited)
                 return kerr_set(&err, KERR_CONFLICT, ESRCH, "container is not created");
-        int r = rt_builtin_start(&s->ct, &err);
+        int r = s->opts->runtime ? shim_oci_start(s, &err) : rt_builtin_start(&s->ct, &err);
         if (r < 0) {
                 fail(s, &err);
                 return r;
@@ -98,7 +98,8 @@ static int create(struct shim *s)
                 .cgroup_root = s->opts->cgroup_root,
                 .cgroup_path = s->opts->cgroup_path,
         };
-        r = rt_builtin_create(&s->spec, &ro, &s->ct, &err);
+        r = s->opts->runtime ? shim_oci_create(s, child, &err)
+                             : rt_builtin_create(&s->spec, &ro, &s->ct, &err);
         for (int i = 0; i < 3; i++)
                 if (child[i] >= 0)
                         close(child[i]);
@@ -208,7 +209,7 @@ static void finish(struct shim *s)
                 log_error_errno(r, "container '%s': writing exit.json", s->opts->id);
         shim_attach_close_all(s);
         struct kerr err = {0};
-        if (rt_builtin_cleanup(&s->ct, &err) < 0)
+        if ((s->opts->runtime ? shim_oci_cleanup(s, &err) : rt_builtin_cleanup(&s->ct, &err)) < 0)
                 log_warn("container '%s': %s, ignoring", s->opts->id, err.msg);
 }
 

@@ -29,6 +29,7 @@ struct shim_opts {
         bool stdin_once;         /* close it when the first attach ends */
         bool defer_start;        /* exec only on START over ctl.sock */
         bool foreground;         /* do not detach (debugging) */
+        const char *runtime;     /* external OCI runtime (runc); NULL = built-in */
 };
 
 /* Runs the role. Without foreground, returns in the caller once the
