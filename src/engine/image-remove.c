@@ -62,10 +62,10 @@ static int delete_ref(struct engine *e, const char *ref, json_t *out, struct ker
         return 0;
 }
 
-/* Deletes the image record (its refs and layer links cascade) and
- * collects what only it used. */
-static int delete_image(struct engine *e, const char *id, json_t *out, int64_t *reclaimed,
-                        json_t *doomed, struct kerr *err)
+/* Untags every ref of id: the first step of deleting it, and all that
+ * a forced rmi of an image a container uses does (its layers are the
+ * container's). */
+static int untag_all(struct engine *e, const char *id, json_t *out, struct kerr *err)
 {
         _cleanup_json_ json_t *refs = image_refs_of(e, id);
         size_t i;
@@ -75,6 +75,16 @@ static int delete_image(struct engine *e, const char *id, json_t *out, int64_t *
                 if (delete_ref(e, json_string_value(r), out, err) < 0)
                         return -EIO;
         }
+        return 0;
+}
+
+/* Deletes the image record (its refs and layer links cascade) and
+ * collects what only it used. */
+static int delete_image(struct engine *e, const char *id, json_t *out, int64_t *reclaimed,
+                        json_t *doomed, struct kerr *err)
+{
+        if (untag_all(e, id, out, err) < 0)
+                return -EIO;
         _cleanup_stmt_ sqlite3_stmt *st = image_sql(e, "DELETE FROM images WHERE id = ?", err);
         if (!st)
                 return -EIO;
@@ -154,21 +164,6 @@ static int untag(struct engine *e, json_t *refs, const char *full, json_t *out,
                         rr = delete_ref(e, s, out, err);
         }
         return rr;
-}
-
-/* Untags every ref of id and keeps the image: what rmi of an image a
- * container uses does when forced (its layers are the container's). */
-static int untag_all(struct engine *e, const char *id, json_t *out, struct kerr *err)
-{
-        _cleanup_json_ json_t *refs = image_refs_of(e, id);
-        size_t i;
-        json_t *r;
-        json_array_foreach(refs, i, r)
-        {
-                if (delete_ref(e, json_string_value(r), out, err) < 0)
-                        return -EIO;
-        }
-        return 0;
 }
 
 /* Docker's rules (daemon/images/image_delete.go) for an image a container
