@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mount.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -188,11 +189,15 @@ static void record_exit(struct engine *e, struct container *c)
         }
         c->pid = 0;
         c->shim_pid = 0;
-        pthread_cond_broadcast(&c->changed);
         pthread_mutex_unlock(&c->lock);
+        /* Saved before anyone hears of the exit: `rm -f` waits for it and
+         * then deletes the row, which a later save would bring back. */
         struct kerr err = {0};
         if (engine_container_save(e, c, &err) < 0)
                 log_error("container %s: %s", c->id, err.msg);
+        pthread_mutex_lock(&c->lock);
+        pthread_cond_broadcast(&c->changed);
+        pthread_mutex_unlock(&c->lock);
         container_fire_waiters(c, true, false);
         if (json_is_true(json_object_get(c->host_config, "AutoRemove")) &&
             engine_container_remove(e, c, true, true, &err) < 0)
@@ -635,6 +640,12 @@ void engine_container_cleanup_files(struct engine *e, struct container *c)
         char run_dir[300];
         container_run_dir(e, c, run_dir, sizeof(run_dir));
         fs_rm_rf_at(AT_FDCWD, run_dir);
+        /* With an external runtime the shim mounts the root on the host and
+         * unmounts it at the end; after a shim crash the daemon does (no-op,
+         * EINVAL, when nothing is mounted there). */
+        char root[300];
+        snprintf(root, sizeof(root), "%s/containers/%s/rootfs", e->data_root, c->id);
+        umount2(root, MNT_DETACH);
         /* The shim removes the cgroup after reaping; after a shim crash the
          * daemon does (an empty cgroup directory is removed with rmdir). */
         static const char *const ctrls[] = {"memory", "cpu,cpuacct", "cpu", "pids", "cpuset",

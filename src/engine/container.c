@@ -214,6 +214,12 @@ int engine_container_save(struct engine *e, struct container *c, struct kerr *er
         _cleanup_free_ char *host_config = json_to_string(c->host_config);
         _cleanup_free_ char *networking = json_to_string(c->networking);
         pthread_mutex_lock(&c->lock);
+        if (c->state == CONTAINER_REMOVING) {
+                /* Its row is going or gone; writing would resurrect it. */
+                pthread_mutex_unlock(&c->lock);
+                sqlite3_finalize(st);
+                return 0;
+        }
         int i = 1;
         sqlite3_bind_text(st, i++, c->id, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, i++, c->name, -1, SQLITE_TRANSIENT);

@@ -420,3 +420,17 @@ def test_attach_without_upgrade_streams_output(docker_cli, busybox, kedge):
     # Docker's multiplexed frames
     assert b"\x01\x00\x00\x00\x00\x00\x00\x04one\n" in body
     assert b"\x02\x00\x00\x00\x00\x00\x00\x04two\n" in body
+
+
+def test_rm_force_running_leaves_no_row(docker_cli, busybox, kedge):
+    import sqlite3
+    for i in range(5):
+        docker_cli("run", "-d", "--name", "gone%d" % i, "busybox", "sleep", "100")
+        docker_cli("rm", "-f", "gone%d" % i)
+    db = sqlite3.connect("file:%s/kedge.db?mode=ro" % kedge.data_root, uri=True)
+    assert db.execute("SELECT count(*) FROM containers").fetchone()[0] == 0
+    db.close()
+    docker_cli("rmi", "busybox")  # nothing uses it any more
+    kedge.stop()
+    kedge.start()  # and nothing comes back after a restart
+    assert docker_cli("ps", "-aq").stdout == b""
