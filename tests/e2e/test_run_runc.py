@@ -20,6 +20,15 @@ from test_run import (  # noqa: F401  (collected here again, against runc)
     test_user_by_name_from_image_passwd,
     test_resources_in_cgroup,
     test_attach_and_detach_keys,
+    test_stop_timeout_flag_and_trap,
+    test_init_and_labels_and_name,
+    test_ps_and_inspect_shapes,
+    test_restart_and_prune,
+    test_daemon_kill9_keeps_containers,
+    test_log_rotation_read_in_order,
+    test_signal_proxy,
+    test_ulimits_clamped,
+    test_attach_without_upgrade_streams_output,
 )
 
 pytestmark = pytest.mark.skipif(shutil.which("runc") is None,
@@ -80,3 +89,10 @@ def test_unknown_runtime_is_400(kedge, busybox):
     assert r.status == 201
     i = kedge.http().request("GET", "/containers/%s/json" % r.json()["Id"]).json()
     assert i["HostConfig"]["Runtime"] == "kedge"
+
+
+def test_shim_killed_leaves_no_mount_runc(docker_cli, busybox, kedge):
+    # The shim mounted the root for runc; with the shim gone the daemon unmounts it.
+    test_run.test_shim_killed_marks_dead(docker_cli, busybox, kedge)
+    with open("/proc/self/mountinfo") as f:
+        assert kedge.data_root not in f.read()
