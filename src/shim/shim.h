@@ -1,6 +1,7 @@
 /* shim.h - `kedge shim`: one per container, outliving the daemon.
  *
- * It creates the container through the built-in runtime, holds its stdio
+ * It creates the container through the built-in runtime (or an external
+ * OCI runtime such as runc, oci.c), holds its stdio
  * (pipes, or the pty master when process.terminal), writes its json-file
  * log, serves attach.sock and ctl.sock, reaps it and writes exit.json.
  * Files in the run directory (see docs/internals/shim.md):
