@@ -6,7 +6,11 @@
  * sealed memfd, so installing kedge is still copying one file. */
 #include "cmds.h"
 
+#include <sys/prctl.h>
+
 int main(int argc, char **argv)
 {
+        /* Run from /proc/self/fd/N, the kernel would name it "N" in ps. */
+        prctl(PR_SET_NAME, "kedge-shim", 0, 0, 0);
         return cmd_shim(argc, argv);
 }
