@@ -96,3 +96,13 @@ def test_shim_killed_leaves_no_mount_runc(docker_cli, busybox, kedge):
     test_run.test_shim_killed_marks_dead(docker_cli, busybox, kedge)
     with open("/proc/self/mountinfo") as f:
         assert kedge.data_root not in f.read()
+
+
+def test_docker_py_runc(docker_py, busybox):
+    out = docker_py.containers.run("busybox", ["echo", "from-py"], remove=True, runtime="runc")
+    assert out == b"from-py\n"
+    c = docker_py.containers.run("busybox", ["sleep", "100"], detach=True, runtime="runc")
+    assert c.attrs["HostConfig"]["Runtime"] == "runc"
+    c.stop(timeout=1)
+    assert c.wait()["StatusCode"] == 137
+    c.remove()
