@@ -221,3 +221,20 @@ int fs_unix_addr(const char *dir, const char *name, struct sockaddr_un *ret, int
         *ret_dirfd = fd;
         return 0;
 }
+
+void fs_sweep_dir_at(int rootfd, const char *dir, bool (*keep)(void *cls, const char *name),
+                     void *cls)
+{
+        int fd = openat(rootfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!d) {
+                if (fd >= 0)
+                        close(fd);
+                return;
+        }
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.' && !keep(cls, de->d_name))
+                        fs_rm_rf_at(dirfd(d), de->d_name);
+        closedir(d);
+}

@@ -2,6 +2,7 @@
  * Paths under the data root are opened relative to its directory fd. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -45,3 +46,8 @@ int fs_write_all(int fd, const void *data, size_t n);
  * needed) must stay open until bind/connect returns, then be closed. */
 struct sockaddr_un;
 int fs_unix_addr(const char *dir, const char *name, struct sockaddr_un *ret, int *ret_dirfd);
+
+/* Removes every entry of rootfd/dir (not starting with '.') for which
+ * keep(cls, name) is false: the start-up sweeps of half-made things. */
+void fs_sweep_dir_at(int rootfd, const char *dir, bool (*keep)(void *cls, const char *name),
+                     void *cls);

@@ -281,28 +281,20 @@ static struct container *container_from_row(sqlite3_stmt *st)
         return c;
 }
 
+static bool has_record(void *cls, const char *name)
+{
+        struct engine *e = cls;
+        for (size_t i = 0; i < e->ncontainers; i++)
+                if (strcmp(e->containers[i]->id, name) == 0)
+                        return true;
+        return false;
+}
+
 /* A directory under containers/ without a record is what a crash during
  * create or remove leaves: it goes. */
 static void sweep_orphan_dirs(struct engine *e)
 {
-        int fd = openat(e->store->root_fd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-        if (!d) {
-                if (fd >= 0)
-                        close(fd);
-                return;
-        }
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (de->d_name[0] == '.')
-                        continue;
-                bool known = false;
-                for (size_t i = 0; i < e->ncontainers && !known; i++)
-                        known = strcmp(e->containers[i]->id, de->d_name) == 0;
-                if (!known)
-                        fs_rm_rf_at(dirfd(d), de->d_name);
-        }
-        closedir(d);
+        fs_sweep_dir_at(e->store->root_fd, "containers", has_record, e);
 }
 
 int engine_containers_load(struct engine *e, struct kerr *err)

@@ -226,20 +226,21 @@ static bool sql_has(struct engine *e, const char *sql, const char *arg)
 }
 
 /* Calls keep(name) for every entry of dir; removes those it refuses. */
+struct sweep {
+        struct engine *e;
+        bool (*keep)(struct engine *, const char *);
+};
+
+static bool sweep_keep(void *cls, const char *name)
+{
+        struct sweep *w = cls;
+        return w->keep(w->e, name);
+}
+
 static void sweep_dir(struct engine *e, const char *dir, bool (*keep)(struct engine *, const char *))
 {
-        int fd = openat(e->store->root_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-        if (!d) {
-                if (fd >= 0)
-                        close(fd);
-                return;
-        }
-        struct dirent *de;
-        while ((de = readdir(d)))
-                if (de->d_name[0] != '.' && !keep(e, de->d_name))
-                        fs_rm_rf_at(dirfd(d), de->d_name);
-        closedir(d);
+        struct sweep w = {e, keep};
+        fs_sweep_dir_at(e->store->root_fd, dir, sweep_keep, &w);
 }
 
 static bool keep_layer(struct engine *e, const char *hex)
