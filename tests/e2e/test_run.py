@@ -127,14 +127,11 @@ def test_stdout_stderr_separate(docker_cli, busybox):
     assert b"err\n" in p.stderr
 
 
-def _pty_run(args, send, timeout=20):
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execvpe("docker", ["docker", *args], os.environ)
+def _pty_read(fd, timeout, until=None):
+    """Reads a pty until it closes, until `until` shows up, or timeout."""
     out = b""
-    sent = False
     deadline = time.time() + timeout
-    while time.time() < deadline:
+    while time.time() < deadline and not (until and until in out):
         r, _, _ = select.select([fd], [], [], 0.2)
         if r:
             try:
@@ -144,9 +141,16 @@ def _pty_run(args, send, timeout=20):
             if not d:
                 break
             out += d
-        if not sent and b"# " in out:
-            os.write(fd, send)
-            sent = True
+    return out
+
+
+def _pty_run(args, send, timeout=20):
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvpe("docker", ["docker", *args], os.environ)
+    out = _pty_read(fd, timeout, until=b"# ")
+    os.write(fd, send)
+    out += _pty_read(fd, timeout)
     _, st = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(st), out
 
@@ -183,18 +187,7 @@ def test_attach_and_detach_keys(docker_cli, busybox, kedge, monkeypatch):
     os.write(fd, b"echo attached-$((2*3))\r")
     time.sleep(0.5)
     os.write(fd, b"\x10\x11")  # ctrl-p ctrl-q
-    out = b""
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        r, _, _ = select.select([fd], [], [], 0.2)
-        if r:
-            try:
-                d = os.read(fd, 4096)
-            except OSError:
-                break
-            if not d:
-                break
-            out += d
+    out = _pty_read(fd, 10)
     os.waitpid(pid, 0)
     assert b"attached-6" in out
     # detached, not stopped
