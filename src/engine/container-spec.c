@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,43 @@ static bool in_list(json_t *list, const char *cap)
         return false;
 }
 
+static uint64_t host_bounding_set(void)
+{
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/status", "re");
+        char line[256];
+        unsigned long long v;
+        while (f && fgets(line, sizeof(line), f))
+                if (sscanf(line, "CapBnd: %llx", &v) == 1)
+                        return v;
+        return ~0ull;
+}
+
+static bool has_all(json_t *list)
+{
+        size_t i;
+        json_t *v;
+        json_array_foreach(list, i, v) if (json_is_string(v) &&
+                                           strcasecmp(json_string_value(v), "ALL") == 0) return true;
+        return false;
+}
+
+/* Like in_list, but "ALL" does not count. */
+static bool explicit_in(json_t *list, const char *cap)
+{
+        size_t i;
+        json_t *v;
+        char n[64];
+        json_array_foreach(list, i, v)
+        {
+                if (!json_is_string(v) || strcasecmp(json_string_value(v), "ALL") == 0)
+                        continue;
+                cap_name(json_string_value(v), n, sizeof(n));
+                if (strcmp(n, cap) == 0)
+                        return true;
+        }
+        return false;
+}
+
 static int build_caps(json_t *hc, json_t **ret, struct kerr *err)
 {
         json_t *add = json_object_get(hc, "CapAdd"), *drop = json_object_get(hc, "CapDrop");
@@ -108,13 +146,25 @@ static int build_caps(json_t *hc, json_t **ret, struct kerr *err)
                         return kerr_set(err, KERR_INVALID, EINVAL, "unknown capability: \"%s\"",
                                         json_string_value(v));
         }
+        /* all_caps is in kernel order (index = CAP_* number). A container
+         * cannot hold what the daemon's bounding set lacks (this sandbox has
+         * no CAP_SYS_RESOURCE): asking would fail at capset, so those go. */
+        uint64_t host = host_bounding_set();
+        bool add_all = has_all(add), drop_all = has_all(drop);
         json_t *set = json_array();
         for (size_t k = 0; k < ARRAY_SIZE(all_caps); k++) {
+                if (!(host & (1ull << k)))
+                        continue;
                 bool dflt = false;
                 for (size_t d = 0; d < ARRAY_SIZE(default_caps); d++)
                         dflt |= strcmp(default_caps[d], all_caps[k]) == 0;
-                bool on = privileged || ((dflt || in_list(add, all_caps[k])) &&
-                                         !in_list(drop, all_caps[k]));
+                /* dockerd's order: ALL in CapAdd grants everything but the
+                 * drops; ALL in CapDrop keeps only the adds; otherwise the
+                 * default set plus adds minus drops. */
+                bool added = in_list(add, all_caps[k]), dropped = in_list(drop, all_caps[k]);
+                bool on = privileged || (add_all ? !explicit_in(drop, all_caps[k])
+                                         : drop_all ? added
+                                                    : (dflt || added) && !dropped);
                 if (on)
                         json_array_append_new(set, json_string(all_caps[k]));
         }

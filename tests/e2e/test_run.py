@@ -427,3 +427,17 @@ def test_rm_force_running_leaves_no_row(docker_cli, busybox, kedge):
     kedge.stop()
     kedge.start()  # and nothing comes back after a restart
     assert docker_cli("ps", "-aq").stdout == b""
+
+
+def test_privileged_gets_every_capability_the_host_has(docker_cli, busybox):
+    with open("/proc/self/status") as f:
+        host = [l.split()[1] for l in f if l.startswith("CapBnd:")][0]
+    out = docker_cli("run", "--rm", "--privileged", "busybox", "sh", "-c",
+                     "grep CapEff /proc/self/status").stdout.decode().split()[1]
+    assert out == host
+    out = docker_cli("run", "--rm", "busybox", "sh", "-c",
+                     "grep CapEff /proc/self/status").stdout.decode().split()[1]
+    assert int(out, 16) == 0xa80425fb  # Docker's default set
+    out = docker_cli("run", "--rm", "--cap-drop", "ALL", "--cap-add", "NET_ADMIN", "busybox",
+                     "sh", "-c", "grep CapEff /proc/self/status").stdout.decode().split()[1]
+    assert int(out, 16) == 1 << 12
