@@ -6,7 +6,6 @@
 #include "api/server.h"
 #include "base/log.h"
 #include "engine/engine.h"
-#include "image/registry.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -124,7 +123,6 @@ int cmd_daemon(int argc, char **argv)
         sigaddset(&set, SIGHUP);
         pthread_sigmask(SIG_BLOCK, &set, NULL);
         signal(SIGPIPE, SIG_IGN);
-        registry_global_init();
 
         struct daemon_config cfg = {0};
         struct kerr err = {0};

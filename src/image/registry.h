@@ -100,5 +100,5 @@ int registry_blob_upload(struct registry *r, const char *repo, const char *diges
                          int64_t size, registry_progress_fn progress, void *cls,
                          struct kerr *err);
 
-/* One-time libcurl set-up (call from main before threads). */
+/* One-time libcurl set-up; registry_new calls it, any thread may. */
 void registry_global_init(void);
