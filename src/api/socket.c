@@ -5,9 +5,9 @@
 #include "base/xalloc.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <libgen.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -68,6 +68,29 @@ static int check_existing(const char *path, const struct sockaddr_un *sa, struct
         return 0;
 }
 
+/* The gid of a group in /etc/group. Read directly, as dockerd's pure-Go
+ * os/user does: getgrnam() would load NSS modules (systemd's costs the
+ * idle daemon 300 KiB) for a local system group. */
+static bool group_gid(const char *name, gid_t *ret)
+{
+        _cleanup_fclose_ FILE *f = fopen("/etc/group", "re");
+        char line[1024];
+        size_t n = strlen(name);
+        while (f && fgets(line, sizeof(line), f)) {
+                char *gid_field = NULL;
+                if (strncmp(line, name, n) == 0 && line[n] == ':' &&
+                    (gid_field = strchr(line + n + 1, ':'))) {
+                        char *end;
+                        unsigned long v = strtoul(gid_field + 1, &end, 10);
+                        if (end != gid_field + 1 && (*end == ':' || *end == '\n')) {
+                                *ret = (gid_t)v;
+                                return true;
+                        }
+                }
+        }
+        return false;
+}
+
 int api_socket_listen(const char *path, struct kerr *err)
 {
         struct sockaddr_un sa;
@@ -86,8 +109,9 @@ int api_socket_listen(const char *path, struct kerr *err)
         _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
                 return kerr_set(err, KERR_INTERNAL, errno, "socket: %s", strerror(errno));
-        struct group *g = getgrnam("kedge");
-        mode_t mode = g ? 0660 : 0600;
+        gid_t gid;
+        bool have_group = group_gid("kedge", &gid);
+        mode_t mode = have_group ? 0660 : 0600;
         /* bind() creates the node with ~umask; a tight umask means it is never
          * reachable by others before the chmod below. Start-up is single
          * threaded when this runs. */
@@ -97,7 +121,7 @@ int api_socket_listen(const char *path, struct kerr *err)
         umask(old);
         if (r < 0)
                 return kerr_set(err, KERR_INTERNAL, e, "cannot bind '%s': %s", path, strerror(e));
-        if ((g && chown(path, (uid_t)-1, g->gr_gid) < 0) || chmod(path, mode) < 0 ||
+        if ((have_group && chown(path, (uid_t)-1, gid) < 0) || chmod(path, mode) < 0 ||
             listen(fd, 1024) < 0) {
                 e = errno;
                 unlink(path);

@@ -179,3 +179,23 @@ def test_tmp_cleared_at_start(tmp_path):
         assert os.path.exists(tmp_path / "data" / "kedge.db")
     finally:
         assert d.stop() == 0
+
+
+def test_socket_group_kedge(tmp_path):
+    import grp
+    created = False
+    try:
+        grp.getgrnam("kedge")
+    except KeyError:
+        if subprocess.run(["groupadd", "-f", "kedge"]).returncode != 0:
+            pytest.skip("cannot create a 'kedge' group here")
+        created = True
+    try:
+        d = Daemon(root=str(tmp_path)).start()
+        st = os.stat(d.sock)
+        assert st.st_mode & 0o777 == 0o660
+        assert st.st_gid == grp.getgrnam("kedge").gr_gid
+        assert d.stop() == 0
+    finally:
+        if created:
+            subprocess.run(["groupdel", "kedge"])
