@@ -157,8 +157,8 @@ void system_info(struct request *req)
                                               "Supports d_type", "true"));
         json_set_str(v, "DockerRootDir", e->data_root);
         /* Drivers are listed as they land, never ahead of them. */
-        json_set(v, "Plugins", json_pack("{s[]s[]s[]s[]}", "Volume", "Network", "Authorization",
-                                         "Log"));
+        json_set(v, "Plugins", json_pack("{s[]s[ss]s[]s[s]}", "Volume", "Network", "host",
+                                         "null", "Authorization", "Log", "json-file"));
         info_cgroup_fields(v, h);
         json_set_bool(v, "IPv4Forwarding", h->ipv4_forwarding);
         json_set_bool(v, "Debug", false);
@@ -181,8 +181,8 @@ void system_info(struct request *req)
         json_set(v, "Swarm", json_pack("{ss ss ss sb ss sn}", "NodeID", "", "NodeAddr", "",
                                        "LocalNodeState", "inactive", "ControlAvailable", 0,
                                        "Error", "", "RemoteManagers"));
-        /* Becomes true when containers outlive the daemon (per-container shims). */
-        json_set_bool(v, "LiveRestoreEnabled", false);
+        /* Containers outlive the daemon (per-container shims, re-adopted). */
+        json_set_bool(v, "LiveRestoreEnabled", true);
         json_set_str(v, "Isolation", "");
         json_set_str(v, "InitBinary", "");
         json_set(v, "SecurityOptions", info_security_options(h));
