@@ -441,3 +441,12 @@ def test_privileged_gets_every_capability_the_host_has(docker_cli, busybox):
     out = docker_cli("run", "--rm", "--cap-drop", "ALL", "--cap-add", "NET_ADMIN", "busybox",
                      "sh", "-c", "grep CapEff /proc/self/status").stdout.decode().split()[1]
     assert int(out, 16) == 1 << 12
+
+
+def test_info_counts_containers_and_images(docker_cli, busybox):
+    docker_cli("run", "-d", "--name", "up", "busybox", "sleep", "100")
+    docker_cli("create", "--name", "idle", "busybox", "true")
+    info = json.loads(docker_cli("info", "--format", "{{json .}}").stdout)
+    assert (info["Containers"], info["ContainersRunning"], info["ContainersStopped"],
+            info["Images"]) == (2, 1, 1, 1)
+    docker_cli("rm", "-f", "up", "idle")
