@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -38,6 +39,7 @@ struct loader {
         int dirfd;
         struct staged_layer *layers;
         size_t nlayers;
+        size_t npre; /* trees unpacked while the archive was read */
 };
 
 static void loader_release(struct loader *l)
@@ -68,11 +70,104 @@ static struct staged_layer *staged_find(struct loader *l, const char *chain)
         return NULL;
 }
 
+static bool dir_staged(struct loader *l, const char *dir)
+{
+        for (size_t i = 0; i < l->nlayers; i++)
+                if (strcmp(l->layers[i].dir, dir) == 0)
+                        return true;
+        return false;
+}
+
+struct pre_thread {
+        int rfd, rootfd;
+        struct unpack_result res;
+        struct kerr err;
+        int r;
+};
+
+static void *pre_main(void *cls)
+{
+        struct pre_thread *t = cls;
+        t->r = unpack_layer(t->rfd, t->rootfd, &t->res, &t->err);
+        close(t->rfd); /* what is left unread: the writer sees EPIPE */
+        return NULL;
+}
+
+/* Feeds the blob through fn (which copies and hashes it) into the pipe;
+ * after a failed pipe write only the copy goes on. */
+static void pre_feed(image_archive_read_fn fn, void *src, int wfd)
+{
+        const void *buf;
+        ssize_t n;
+        while ((n = fn(src, &buf)) > 0)
+                if (wfd >= 0 && fs_write_all(wfd, buf, (size_t)n) < 0) {
+                        close(wfd);
+                        wfd = -EBADF;
+                }
+        if (wfd >= 0)
+                close(wfd);
+}
+
+/* A layer's blob as it streams out of the archive: copied and hashed on
+ * this thread while another unpacks it from a pipe into a tree of its own
+ * (a failure only drops the tree; staging then unpacks the scratch copy
+ * and reports why), so a load reads each layer once, on two cores.
+ * Skipped for files too small to be a layer and for blobs the store
+ * has a layer of. */
+static void pre_unpack(void *cls, struct image_archive_file *f, int64_t size, image_archive_read_fn fn,
+                       void *src)
+{
+        struct loader *l = cls;
+        const char *base = strrchr(f->name, '/') ? strrchr(f->name, '/') + 1 : f->name;
+        bool oci = strncmp(f->name, "blobs/sha256/", 13) == 0 && digest_hex_valid(base, strlen(base));
+        if (size < 1024 || !(oci || strcmp(base, "layer.tar") == 0))
+                return;
+        if (oci) {
+                _cleanup_stmt_ sqlite3_stmt *st =
+                        image_sql(l->e, "SELECT 1 FROM layers WHERE blob = 'sha256:' || ?", NULL);
+                if (!st)
+                        return;
+                sqlite3_bind_text(st, 1, base, -1, SQLITE_STATIC);
+                if (sqlite3_step(st) == SQLITE_ROW)
+                        return;
+        }
+        char dir[32], diff[48];
+        snprintf(dir, sizeof(dir), "P%zu", l->npre++);
+        snprintf(diff, sizeof(diff), "%s/diff", dir);
+        if (mkdirat(l->dirfd, dir, 0700) < 0 || mkdirat(l->dirfd, diff, 0755) < 0)
+                return;
+        _cleanup_close_ int rootfd = openat(l->dirfd, diff, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int fds[2];
+        if (rootfd < 0 || pipe2(fds, O_CLOEXEC) < 0) {
+                fs_rm_rf_at(l->dirfd, dir);
+                return;
+        }
+        fcntl(fds[1], F_SETPIPE_SZ, 1024 * 1024);
+        struct pre_thread t = {.rfd = fds[0], .rootfd = rootfd};
+        pthread_t th;
+        if (pthread_create(&th, NULL, pre_main, &t) != 0) {
+                close(fds[0]);
+                close(fds[1]);
+                fs_rm_rf_at(l->dirfd, dir);
+                return;
+        }
+        pre_feed(fn, src, fds[1]);
+        pthread_join(th, NULL);
+        if (t.r < 0) {
+                fs_rm_rf_at(l->dirfd, dir);
+                return;
+        }
+        snprintf(f->unpacked, sizeof(f->unpacked), "%s", dir);
+        memcpy(f->unpacked_diff_id, t.res.diff_id, sizeof(f->unpacked_diff_id));
+        f->unpacked_size = t.res.size;
+}
+
 /* Unpacks (or, for a layer already on disk, only hashes) one layer blob and
- * checks its diff ID against the config's promise. */
-static int stage_layer(struct loader *l, const char *blob_tmp, const char *blob_name,
-                       const char *blob_digest, int64_t blob_size, const char *want_diff,
-                       const char *chain, struct kerr *err)
+ * checks its diff ID against the config's promise. A blob unpacked while
+ * the archive was read (f) is taken as it is. */
+static int stage_layer(struct loader *l, const struct image_archive_file *f, const char *blob_tmp,
+                       const char *blob_name, const char *blob_digest, int64_t blob_size,
+                       const char *want_diff, const char *chain, struct kerr *err)
 {
         if (chain && staged_find(l, chain))
                 return 0;
@@ -82,6 +177,19 @@ static int stage_layer(struct loader *l, const char *blob_tmp, const char *blob_
         memcpy(s.blob, blob_digest, sizeof(s.blob));
         snprintf(s.blob_tmp, sizeof(s.blob_tmp), "%s", blob_tmp);
         bool present = chain && image_layer_present(l->e, chain);
+        if (!present && f && f->unpacked[0] && !dir_staged(l, f->unpacked)) {
+                if (want_diff && strcmp(f->unpacked_diff_id, want_diff) != 0)
+                        return kerr_set(err, KERR_INVALID, EINVAL,
+                                        "refusing archive entry '%s': layer diff ID mismatch "
+                                        "(config says %s, content is %s)",
+                                        blob_name, want_diff, f->unpacked_diff_id);
+                snprintf(s.dir, sizeof(s.dir), "%s", f->unpacked);
+                memcpy(s.diff_id, f->unpacked_diff_id, sizeof(s.diff_id));
+                s.size = f->unpacked_size;
+                l->layers = xrealloc(l->layers, (l->nlayers + 1) * sizeof(*l->layers));
+                l->layers[l->nlayers++] = s;
+                return 0;
+        }
         _cleanup_close_ int rootfd = -EBADF;
         if (!present) {
                 snprintf(s.dir, sizeof(s.dir), "L%zu", l->nlayers);
@@ -118,8 +226,8 @@ static int stage_plan(struct loader *l, const struct image_plan *p, struct kerr 
         for (size_t i = 0; i < p->nlayers; i++) {
                 const struct image_plan_layer *pl = &p->layers[i];
                 image_chain_next(i ? chain : NULL, pl->diff_id, chain);
-                int r = stage_layer(l, pl->blob->tmp, pl->blob->name, pl->blob->digest,
-                                    pl->blob->size, pl->diff_id, chain, err);
+                int r = stage_layer(l, pl->blob, pl->blob->tmp, pl->blob->name,
+                                    pl->blob->digest, pl->blob->size, pl->diff_id, chain, err);
                 if (r < 0)
                         return r;
         }
@@ -301,7 +409,12 @@ int engine_image_load(struct engine *e, int fd, json_t **ret_lines, struct kerr 
         _cleanup_json_ json_t *lines = json_array();
         int r = loader_init(&l, e, err);
         if (r == 0)
-                r = image_archive_read(fd, l.dirfd, &a, err);
+                r = image_archive_read(fd, l.dirfd, pre_unpack, &l, &a, err);
+        /* The body is read once: emptied now, its pages (the whole upload)
+         * are dropped instead of written back by the syncfs below. A pipe
+         * has nothing to drop. */
+        if (r == 0 && ftruncate(fd, 0) < 0 && errno != EINVAL)
+                r = kerr_set(err, KERR_INTERNAL, errno, "cannot drop the request body");
         if (r == 0)
                 r = image_archive_plan(&a, &plans, &n, err);
         for (size_t i = 0; r == 0 && i < n; i++)
@@ -356,7 +469,7 @@ int image_import_commit(struct engine *e, int fd, char *(*make_config)(const cha
         if (r == 0)
                 r = copy_blob(&l, fd, &f, err);
         if (r == 0)
-                r = stage_layer(&l, "blob", "import", f.digest, f.size, NULL, NULL, err);
+                r = stage_layer(&l, NULL, "blob", "import", f.digest, f.size, NULL, NULL, err);
         if (r == 0) {
                 memcpy(pl.diff_id, l.layers[0].diff_id, sizeof(pl.diff_id));
                 p.config = make_config(pl.diff_id, cls);

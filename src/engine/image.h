@@ -23,7 +23,8 @@ int engine_image_resolve(struct engine *e, const char *name, char ret_id[72], st
 
 /* Loads a docker-archive or OCI-layout tar read from fd. Returns the
  * progress lines ("Loaded image: busybox:latest") as a JSON array of
- * strings. Nothing of a failed load remains on disk or in the database. */
+ * strings. Nothing of a failed load remains on disk or in the database.
+ * A regular file fd is truncated once read (its pages need no writeback). */
 int engine_image_load(struct engine *e, int fd, json_t **ret_lines, struct kerr *err);
 
 struct image_import_opts {

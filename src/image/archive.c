@@ -20,20 +20,50 @@
 #define ARCHIVE_JSON_MAX (16u * 1024 * 1024)
 #define COPY_BUF (256 * 1024)
 
-static int copy_entry(struct archive *ar, int fd, struct image_archive_file *f, char *buf)
+/* One regular file of the outer tar as it streams by: every byte read is
+ * hashed and written to its scratch copy, whoever reads it. */
+struct entry_src {
+        struct archive *ar;
+        int fd;
+        struct digester *d;
+        char *buf;
+        int64_t size;
+        int error; /* the first failure: -EIO for the archive, else the write's */
+};
+
+static ssize_t entry_read(void *cls, const void **ret_buf)
+{
+        struct entry_src *s = cls;
+        *ret_buf = s->buf;
+        if (s->error < 0)
+                return s->error;
+        la_ssize_t n = archive_read_data(s->ar, s->buf, COPY_BUF);
+        if (n < 0)
+                return s->error = -EIO;
+        if (n > 0) {
+                digester_update(s->d, s->buf, (size_t)n);
+                int r = fs_write_all(s->fd, s->buf, (size_t)n);
+                if (r < 0)
+                        return s->error = r;
+                s->size += n;
+        }
+        return n;
+}
+
+static int copy_entry(struct image_archive *a, struct archive *ar, struct archive_entry *e,
+                      int fd, struct image_archive_file *f, char *buf)
 {
         _cleanup_(digester_freep) struct digester *d = digester_new();
-        la_ssize_t n;
-        f->size = 0;
-        while ((n = archive_read_data(ar, buf, COPY_BUF)) > 0) {
-                digester_update(d, buf, (size_t)n);
-                int r = fs_write_all(fd, buf, (size_t)n);
-                if (r < 0)
-                        return r;
-                f->size += n;
-        }
+        struct entry_src s = {.ar = ar, .fd = fd, .d = d, .buf = buf};
+        if (a->hook)
+                a->hook(a->hook_cls, f, archive_entry_size(e), entry_read, &s);
+        const void *ignore;
+        ssize_t n;
+        while ((n = entry_read(&s, &ignore)) > 0)
+                ;
         if (n < 0)
-                return -EIO;
+                return (int)n;
+        f->size = s.size;
         digester_final(d, f->digest);
         return 0;
 }
@@ -68,7 +98,7 @@ static int add_file(struct image_archive *a, struct archive *ar, struct archive_
         if (fd < 0)
                 return kerr_set(err, KERR_INTERNAL, errno, "cannot write scratch file: %s",
                                 strerror(errno));
-        int r = copy_entry(ar, fd, f, buf);
+        int r = copy_entry(a, ar, e, fd, f, buf);
         if (r == -EIO)
                 return kerr_set(err, KERR_INVALID, EIO, "image archive entry '%s' is truncated: %s",
                                 f->name, archive_error_string(ar));
@@ -77,9 +107,10 @@ static int add_file(struct image_archive *a, struct archive *ar, struct archive_
         return 0;
 }
 
-int image_archive_read(int srcfd, int dirfd, struct image_archive *ret, struct kerr *err)
+int image_archive_read(int srcfd, int dirfd, image_archive_hook hook, void *cls,
+                       struct image_archive *ret, struct kerr *err)
 {
-        struct image_archive a = {.dirfd = dirfd};
+        struct image_archive a = {.dirfd = dirfd, .hook = hook, .hook_cls = cls};
         struct archive *ar = archive_read_new();
         archive_read_support_filter_all(ar);
         archive_read_support_format_tar(ar);

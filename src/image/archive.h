@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct image_archive_file {
         char *name;  /* normalised path inside the archive */
@@ -22,16 +23,35 @@ struct image_archive_file {
         char tmp[32]; /* name of the copy in the scratch directory */
         char digest[DIGEST_STR_LEN + 1];
         int64_t size;
+        /* Set by a hook that unpacked the file as it streamed by: the tree
+         * (a name in the scratch directory), its diff ID and content size. */
+        char unpacked[32];
+        char unpacked_diff_id[DIGEST_STR_LEN + 1];
+        int64_t unpacked_size;
 };
+
+/* Hands out a file's next bytes: *ret_buf points at them (valid until the
+ * next call); returns their count, 0 at the end, < 0 on an error. */
+typedef ssize_t (*image_archive_read_fn)(void *src, const void **ret_buf);
+
+/* Sees each regular file (f->name set; size is the tar header's) before
+ * it is copied, and may read it, to its end or not, through fn(src):
+ * every byte still reaches the scratch copy and f->digest. */
+typedef void (*image_archive_hook)(void *cls, struct image_archive_file *f, int64_t size,
+                                   image_archive_read_fn fn, void *src);
 
 struct image_archive {
         int dirfd; /* scratch directory (borrowed) */
         struct image_archive_file *files;
         size_t nfiles;
+        image_archive_hook hook;
+        void *hook_cls;
 };
 
-/* Reads the (possibly compressed) tar from srcfd into dirfd. */
-int image_archive_read(int srcfd, int dirfd, struct image_archive *ret, struct kerr *err);
+/* Reads the (possibly compressed) tar from srcfd into dirfd; hook may be
+ * NULL. */
+int image_archive_read(int srcfd, int dirfd, image_archive_hook hook, void *cls,
+                       struct image_archive *ret, struct kerr *err);
 void image_archive_release(struct image_archive *a);
 
 /* The file called name, following archive symlinks; NULL when absent. */
