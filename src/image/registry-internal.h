@@ -31,12 +31,13 @@ struct registry {
 };
 
 struct reg_req {
-        const char *method; /* GET HEAD PUT POST */
+        const char *method; /* GET HEAD PUT POST PATCH DELETE */
         char *url;          /* owned */
         const char *scope;  /* "repository:x:pull"; NULL: no auth */
         const char *accept; /* a whole "Accept: ..." header line, or NULL */
         const char *content_type;
-        const void *body; /* PUT/POST from memory */
+        const char *header; /* one more whole header line ("Content-Range: 0-9"), or NULL */
+        const void *body; /* PUT/POST/PATCH from memory */
         size_t body_len;
         int body_fd; /* PUT from a file (-1: none) */
         int64_t body_size;
@@ -47,11 +48,12 @@ struct reg_req {
         size_t resp_max; /* bound on resp (0: a small default) */
         bool no_redirect;
         bool basic; /* send the username and password (token requests) */
+        bool no_retry; /* not idempotent (PATCH appends): never resent after a failure */
         /* results */
         CURL *h;
         long status;
         int status_seen;
-        char *location, *ctype, *www, *digest_hdr;
+        char *location, *ctype, *www, *digest_hdr, *range;
         struct buf resp;
         bool too_big;
         int sink_err;

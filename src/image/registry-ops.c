@@ -224,14 +224,6 @@ int registry_blob_exists(struct registry *r, const char *repo, const char *diges
         return rr;
 }
 
-/* An upload URL from Location (absolute, or relative to the base). */
-static char *upload_url(struct registry *r, const char *loc)
-{
-        if (strncmp(loc, "http://", 7) == 0 || strncmp(loc, "https://", 8) == 0)
-                return xstrdup(loc);
-        return xasprintf("%s%s%s", r->base, loc[0] == '/' ? "" : "/", loc);
-}
-
 int registry_blob_mount(struct registry *r, const char *repo, const char *digest,
                         const char *from, struct kerr *err)
 {
@@ -275,11 +267,10 @@ int registry_blob_upload(struct registry *r, const char *repo, const char *diges
                 reg_req_release(&q);
                 return rr;
         }
-        _cleanup_free_ char *loc = upload_url(r, q.location);
+        _cleanup_free_ char *loc = registry_upload_url(r->base, q.location);
         reg_req_release(&q);
         q = (struct reg_req){.method = "PUT",
-                             .url = xasprintf("%s%sdigest=%s", loc, strchr(loc, '?') ? "&" : "?",
-                                              digest),
+                             .url = registry_upload_digest_url(loc, digest),
                              .scope = scope,
                              .content_type = "application/octet-stream",
                              .body_fd = fd,

@@ -196,6 +196,7 @@ void reg_req_release(struct reg_req *q)
         free(q->ctype);
         free(q->www);
         free(q->digest_hdr);
+        free(q->range);
         buf_release(&q->resp);
 }
 
@@ -230,7 +231,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *cls)
                 free(q->ctype);
                 free(q->www);
                 free(q->digest_hdr);
-                q->ctype = q->www = q->digest_hdr = NULL;
+                free(q->range);
+                q->ctype = q->www = q->digest_hdr = q->range = NULL;
                 q->status_seen = 0;
                 q->skip = q->delivered; /* a 200 after a Range request repeats the start */
                 return n;
@@ -239,6 +241,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *cls)
         set_hdr(&q->ctype, header_value(data, n, "Content-Type"));
         set_hdr(&q->www, header_value(data, n, "WWW-Authenticate"));
         set_hdr(&q->digest_hdr, header_value(data, n, "Docker-Content-Digest"));
+        set_hdr(&q->range, header_value(data, n, "Range"));
         return n;
 }
 
@@ -327,6 +330,8 @@ static struct curl_slist *build_headers(struct reg_req *q, const char *bearer)
                 _cleanup_free_ char *a = xasprintf("Authorization: Bearer %s", bearer);
                 l = curl_slist_append(l, a);
         }
+        if (q->header)
+                l = curl_slist_append(l, q->header);
         /* No "Expect: 100-continue" round trip before uploads. */
         l = curl_slist_append(l, "Expect:");
         return l;
@@ -336,8 +341,10 @@ static void setup_method(struct reg_req *q, CURL *h)
 {
         if (strcmp(q->method, "HEAD") == 0) {
                 curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-        } else if (strcmp(q->method, "PUT") == 0) {
+        } else if (strcmp(q->method, "PUT") == 0 || strcmp(q->method, "PATCH") == 0) {
                 curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+                if (q->method[1] == 'A')
+                        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PATCH");
                 curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
                 curl_easy_setopt(h, CURLOPT_READDATA, q);
                 curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
@@ -346,6 +353,8 @@ static void setup_method(struct reg_req *q, CURL *h)
                 curl_easy_setopt(h, CURLOPT_POST, 1L);
                 curl_easy_setopt(h, CURLOPT_POSTFIELDS, q->body ? q->body : "");
                 curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)q->body_len);
+        } else if (strcmp(q->method, "DELETE") == 0) {
+                curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
         }
 }
 
@@ -423,9 +432,12 @@ int reg_transport_error(struct reg_req *q, CURLcode cc, struct kerr *err)
         const char *m = q->errbuf[0] ? q->errbuf : curl_easy_strerror(cc);
         if (cc == CURLE_PARTIAL_FILE)
                 m = "unexpected EOF";
-        const char *verb = q->method[0] == 'G' ? "Get" : q->method[0] == 'H' ? "Head"
-                           : q->method[1] == 'U'                           ? "Put"
-                                                                           : "Post";
+        /* Go's wording: the method with only its first letter upper-case. */
+        char verb[8];
+        size_t i = 0;
+        for (; q->method[i] && i < sizeof(verb) - 1; i++)
+                verb[i] = i ? (char)tolower((unsigned char)q->method[i]) : q->method[i];
+        verb[i] = 0;
         return kerr_set(err, KERR_UNAVAILABLE, EIO, "%s \"%s\": %s", verb, q->url, m);
 }
 
@@ -467,7 +479,7 @@ int reg_perform(struct registry *r, struct reg_req *q, struct kerr *err)
                                         "response from %s is larger than the %zu byte limit",
                                         q->url, q->resp.max);
                 if (cc != CURLE_OK) {
-                        if (transient_cc(cc) && attempt < RETRIES) {
+                        if (transient_cc(cc) && attempt < RETRIES && !q->no_retry) {
                                 backoff(attempt);
                                 continue;
                         }
@@ -487,7 +499,7 @@ int reg_perform(struct registry *r, struct reg_req *q, struct kerr *err)
                                         continue;
                         }
                 }
-                if ((q->status >= 500 || q->status == 429) && attempt < RETRIES &&
+                if ((q->status >= 500 || q->status == 429) && attempt < RETRIES && !q->no_retry &&
                     (!q->sink || q->delivered == 0)) {
                         backoff(attempt);
                         continue;

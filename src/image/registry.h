@@ -28,6 +28,7 @@
 #include "registry-auth.h"
 
 #include "base/buf.h"
+#include "base/cleanup.h"
 #include "base/err.h"
 
 #include <stdbool.h>
@@ -99,6 +100,30 @@ typedef void (*registry_progress_fn)(void *cls, int64_t done, int64_t total);
 int registry_blob_upload(struct registry *r, const char *repo, const char *digest, int fd,
                          int64_t size, registry_progress_fn progress, void *cls,
                          struct kerr *err);
+
+/* A chunked upload (registry-upload.c), for a blob whose digest is known
+ * only at the end (compressed while it is sent): _start POSTs to open
+ * the session, _write buffers and PATCHes 4 MiB chunks (Content-Range,
+ * the answer's Range checked, its Location followed), _commit PATCHes the
+ * rest and PUTs ?digest=. _free cancels an uncommitted session (DELETE). */
+struct registry_upload;
+int registry_upload_start(struct registry *r, const char *repo, struct registry_upload **ret,
+                          struct kerr *err);
+int registry_upload_write(struct registry_upload *u, const void *data, size_t n,
+                          struct kerr *err);
+int registry_upload_commit(struct registry_upload *u, const char *digest, struct kerr *err);
+/* Bytes written so far. */
+int64_t registry_upload_size(const struct registry_upload *u);
+struct registry_upload *registry_upload_free(struct registry_upload *u);
+DEFINE_CLEANUP(struct registry_upload *, registry_upload_free)
+
+/* The pure parts, for tests. An upload Location made absolute against
+ * base ("http://h:5000"); the final PUT's URL (?digest= or &digest=); a
+ * Range answer ("0-1023", or "bytes=0-1023") as the size the registry
+ * holds (1024), -EINVAL when malformed. All strings returned are new. */
+char *registry_upload_url(const char *base, const char *location);
+char *registry_upload_digest_url(const char *url, const char *digest);
+int registry_upload_range_parse(const char *range, int64_t *ret_size);
 
 /* One-time libcurl set-up; registry_new calls it, any thread may. */
 void registry_global_init(void);

@@ -1,5 +1,6 @@
 /* test-registry.c - WWW-Authenticate parsing, X-Registry-Auth decoding,
- * manifest/index parsing and platform selection, from tables of cases. */
+ * manifest/index parsing and platform selection, upload Location and
+ * Range handling, from tables of cases. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,62 @@
 
 #include "image/manifest.h"
 #include "image/registry-auth.h"
+#include "image/registry.h"
+
+static void test_upload_location(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *base, *loc, *url, *put;
+        } cases[] = {
+                {"http://h:5000", "/v2/a/blobs/uploads/u1?_state=x",
+                 "http://h:5000/v2/a/blobs/uploads/u1?_state=x",
+                 "http://h:5000/v2/a/blobs/uploads/u1?_state=x&digest=sha256:ab"},
+                {"http://h:5000", "v2/a/blobs/uploads/u1", "http://h:5000/v2/a/blobs/uploads/u1",
+                 "http://h:5000/v2/a/blobs/uploads/u1?digest=sha256:ab"},
+                /* Absolute Locations (another host, S3-style) are used as given. */
+                {"http://h:5000", "https://s3.example/up?X-Amz=1", "https://s3.example/up?X-Amz=1",
+                 "https://s3.example/up?X-Amz=1&digest=sha256:ab"},
+                {"https://h", "http://other:80/v2/x", "http://other:80/v2/x",
+                 "http://other:80/v2/x?digest=sha256:ab"},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                char *url = registry_upload_url(cases[i].base, cases[i].loc);
+                assert_string_equal(url, cases[i].url);
+                char *put = registry_upload_digest_url(url, "sha256:ab");
+                assert_string_equal(put, cases[i].put);
+                free(put);
+                free(url);
+        }
+}
+
+static void test_upload_range(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *in;
+                int r;
+                int64_t size;
+        } cases[] = {
+                {"0-1023", 0, 1024},
+                {"bytes=0-4194303", 0, 4194304},
+                {"0-0", 0, 1},
+                {"0-9223372036854775806", 0, INT64_MAX},
+                {"0-9223372036854775807", -EINVAL, 0},
+                {"0-99999999999999999999", -EINVAL, 0},
+                {"1-1023", -EINVAL, 0}, /* the registry lost the start */
+                {"0--1", -EINVAL, 0},
+                {"0-", -EINVAL, 0},
+                {"0-12x", -EINVAL, 0},
+                {"", -EINVAL, 0},
+                {NULL, -EINVAL, 0},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                int64_t size = -7;
+                assert_int_equal(registry_upload_range_parse(cases[i].in, &size), cases[i].r);
+                assert_true(size == (cases[i].r == 0 ? cases[i].size : -7));
+        }
+}
 
 static void test_www_auth(void **state)
 {
@@ -214,6 +271,8 @@ int main(void)
                 cmocka_unit_test(test_host_of),
                 cmocka_unit_test(test_manifest_parse),
                 cmocka_unit_test(test_platform_parse),
+                cmocka_unit_test(test_upload_location),
+                cmocka_unit_test(test_upload_range),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
