@@ -1,7 +1,14 @@
 /* image-push.c - docker push: for each tag, the layers go up first (a HEAD
  * skips those the repository has, a cross-repository mount reuses those
  * another repository of the same registry has), then the config, then a
- * Docker schema2 manifest; its digest becomes a RepoDigest. */
+ * Docker schema2 manifest; its digest becomes a RepoDigest.
+ *
+ * Layers kept as they came from a registry go up as stored. Layers that
+ * docker load or import stored as plain tar go up gzip-compressed, as
+ * dockerd does: compressed while sent in a chunked upload (no compressed
+ * copy on disk), the gzip digest computed on the way and recorded in
+ * pushed_layers per registry and repository, so the next push of the
+ * layer finds it with a HEAD and names the same blob in its manifest. */
 #include "image-pull-internal.h"
 
 #include "base/fs.h"
@@ -14,12 +21,20 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
+
+#define GZIP_READ_SIZE (1024 * 1024)
+#define PUSHED_CANDIDATES_MAX 16
 
 struct push_layer {
         char blob[DIGEST_STR_LEN + 1], diff_id[DIGEST_STR_LEN + 1];
         char short_id[16];
+        int64_t size; /* of blob */
+        bool compress; /* blob is a plain tar: it goes up as gzip */
+        /* what the manifest names: blob itself, or its gzip once known */
+        char digest[DIGEST_STR_LEN + 1];
+        int64_t push_size;
         const char *media_type;
-        int64_t size;
 };
 
 struct push_tag {
@@ -174,6 +189,9 @@ static int load_layers(struct image_push *p, const char *id, struct kerr *err)
                          (const char *)sqlite3_column_text(st, 1));
                 snprintf(l->short_id, sizeof(l->short_id), "%.12s", l->diff_id + 7);
                 l->media_type = blob_media_type(p->e, l->blob);
+                l->compress = strcmp(l->media_type, MT_DOCKER_LAYER_TAR) == 0;
+                memcpy(l->digest, l->blob, sizeof(l->digest));
+                l->push_size = l->size;
         }
         return 0;
 }
@@ -240,8 +258,224 @@ static int upload_file(struct image_push *p, struct push_layer *l, const char *d
                                     l ? upload_progress : NULL, &io, err);
 }
 
+/* --- layers stored as plain tar: pushed as gzip --- */
+
+/* Records that l's gzip blob is in the repository being pushed to. */
+static int pushed_record(struct image_push *p, const struct push_layer *l, struct kerr *err)
+{
+        pthread_mutex_lock(&p->e->image_lock);
+        _cleanup_stmt_ sqlite3_stmt *st =
+                image_sql(p->e,
+                          "INSERT OR REPLACE INTO pushed_layers (diff_id, registry, repo, digest,"
+                          " size, media_type) VALUES (?, ?, ?, ?, ?, ?)",
+                          err);
+        int r = st ? 0 : -EIO;
+        if (st) {
+                sqlite3_bind_text(st, 1, l->diff_id, -1, SQLITE_STATIC);
+                sqlite3_bind_text(st, 2, p->ref.domain, -1, SQLITE_STATIC);
+                sqlite3_bind_text(st, 3, p->ref.path, -1, SQLITE_STATIC);
+                sqlite3_bind_text(st, 4, l->digest, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(st, 5, l->push_size);
+                sqlite3_bind_text(st, 6, l->media_type, -1, SQLITE_STATIC);
+                if (sqlite3_step(st) != SQLITE_DONE)
+                        r = store_sql_error(p->e->store, err, "record pushed layer");
+        }
+        pthread_mutex_unlock(&p->e->image_lock);
+        return r;
+}
+
+struct pushed_candidate {
+        char repo[256], digest[DIGEST_STR_LEN + 1];
+        int64_t size;
+};
+
+/* What earlier pushes of l's diff ID to this registry left, this
+ * repository first. */
+static size_t pushed_candidates(struct image_push *p, const struct push_layer *l,
+                                struct pushed_candidate *out, size_t max)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = image_sql(
+                p->e,
+                "SELECT repo, digest, size FROM pushed_layers WHERE diff_id = ?1 AND registry = ?2"
+                " AND media_type = ?3 ORDER BY repo = ?4 DESC, repo LIMIT ?5",
+                NULL);
+        if (!st)
+                return 0;
+        sqlite3_bind_text(st, 1, l->diff_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, p->ref.domain, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, MT_DOCKER_LAYER_GZIP, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, p->ref.path, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 5, (int)max);
+        size_t n = 0;
+        while (n < max && sqlite3_step(st) == SQLITE_ROW) {
+                const char *repo = (const char *)sqlite3_column_text(st, 0);
+                const char *digest = (const char *)sqlite3_column_text(st, 1);
+                if (strlen(repo) >= sizeof(out[n].repo) || !digest_valid(digest))
+                        continue;
+                snprintf(out[n].repo, sizeof(out[n].repo), "%s", repo);
+                memcpy(out[n].digest, digest, sizeof(out[n].digest));
+                out[n].size = sqlite3_column_int64(st, 2);
+                n++;
+        }
+        return n;
+}
+
+/* 1 when a recorded gzip blob is already in the repository or could be
+ * mounted into it (l then names it), 0 when it must be uploaded. */
+static int push_known(struct image_push *p, struct push_layer *l, struct kerr *err)
+{
+        struct pushed_candidate c[PUSHED_CANDIDATES_MAX];
+        size_t n = pushed_candidates(p, l, c, PUSHED_CANDIDATES_MAX);
+        for (size_t i = 0; i < n; i++) {
+                bool seen = false;
+                for (size_t j = 0; j < i; j++)
+                        seen |= strcmp(c[j].digest, c[i].digest) == 0;
+                int r = seen ? 0 : registry_blob_exists(p->reg, p->ref.path, c[i].digest, err);
+                if (r < 0)
+                        return r;
+                if (r == 1) {
+                        memcpy(l->digest, c[i].digest, sizeof(l->digest));
+                        l->push_size = c[i].size;
+                        emit_status(p, "Layer already exists", l->short_id);
+                        if (strcmp(c[i].repo, p->ref.path) == 0)
+                                return 1;
+                        r = pushed_record(p, l, err);
+                        return r < 0 ? r : 1;
+                }
+        }
+        for (size_t i = 0; i < n; i++) {
+                struct kerr ignore = {0};
+                if (strcmp(c[i].repo, p->ref.path) == 0 ||
+                    registry_blob_mount(p->reg, p->ref.path, c[i].digest, c[i].repo, &ignore) != 1)
+                        continue;
+                memcpy(l->digest, c[i].digest, sizeof(l->digest));
+                l->push_size = c[i].size;
+                _cleanup_free_ char *m = xasprintf("Mounted from %s", c[i].repo);
+                emit_status(p, m, l->short_id);
+                int r = pushed_record(p, l, err);
+                return r < 0 ? r : 1;
+        }
+        return 0;
+}
+
+struct gzip_upload {
+        z_stream z;
+        bool z_ready;
+        struct registry_upload *u;
+        struct digester *gz;  /* of what is sent */
+        struct digester *tar; /* of what is read: checks the stored blob */
+        unsigned char *in, *out;
+};
+
+static void gzip_upload_release(struct gzip_upload *g)
+{
+        if (g->z_ready)
+                deflateEnd(&g->z);
+        registry_upload_free(g->u);
+        digester_free(g->gz);
+        digester_free(g->tar);
+        free(g->in);
+        free(g->out);
+}
+
+/* Deflates n bytes of g->in (flush: Z_NO_FLUSH or Z_FINISH) and sends
+ * what comes out. */
+static int gzip_feed(struct gzip_upload *g, size_t n, int flush, struct kerr *err)
+{
+        g->z.next_in = g->in;
+        g->z.avail_in = (uInt)n;
+        do {
+                g->z.next_out = g->out;
+                g->z.avail_out = GZIP_READ_SIZE;
+                int zr = deflate(&g->z, flush);
+                if (zr == Z_STREAM_ERROR)
+                        return kerr_set(err, KERR_INTERNAL, EIO, "gzip compression failed");
+                size_t have = GZIP_READ_SIZE - g->z.avail_out;
+                digester_update(g->gz, g->out, have);
+                int r = registry_upload_write(g->u, g->out, have, err);
+                if (r < 0)
+                        return r;
+        } while (g->z.avail_out == 0);
+        return 0;
+}
+
+/* Reads blob fd to its end, compressing and sending it; progress counts
+ * the bytes read, as dockerd's does. */
+static int gzip_stream(struct image_push *p, struct push_layer *l, struct gzip_upload *g, int fd,
+                       struct kerr *err)
+{
+        struct upload_io io = {.p = p, .l = l};
+        clock_gettime(CLOCK_MONOTONIC, &io.last);
+        int64_t done = 0;
+        for (;;) {
+                ssize_t n = read(fd, g->in, GZIP_READ_SIZE);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return kerr_set(err, KERR_INTERNAL, errno, "cannot read blob %s",
+                                        l->blob);
+                digester_update(g->tar, g->in, (size_t)n);
+                int r = gzip_feed(g, (size_t)n, n == 0 ? Z_FINISH : Z_NO_FLUSH, err);
+                if (r < 0)
+                        return r;
+                if (n == 0)
+                        return 0;
+                done += n;
+                upload_progress(&io, done, l->size);
+        }
+}
+
+static int upload_gzip(struct image_push *p, struct push_layer *l, struct kerr *err)
+{
+        char path[128];
+        snprintf(path, sizeof(path), "blobs/sha256/%s", l->blob + 7);
+        _cleanup_close_ int fd = openat(p->e->store->root_fd, path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return kerr_set(err, KERR_INTERNAL, errno, "blob %s is missing from the store",
+                                l->blob);
+        struct gzip_upload g = {.gz = digester_new(), .tar = digester_new(),
+                                .in = xmalloc(GZIP_READ_SIZE), .out = xmalloc(GZIP_READ_SIZE)};
+        /* gzip (windowBits 15 + 16), default level as dockerd's gzip.NewWriter:
+         * the same input gives the same bytes, hence the same digest. */
+        int r = deflateInit2(&g.z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+                             Z_DEFAULT_STRATEGY) == Z_OK
+                        ? 0
+                        : kerr_set(err, KERR_INTERNAL, ENOMEM, "gzip compression failed");
+        g.z_ready = r == 0;
+        if (r == 0)
+                r = registry_upload_start(p->reg, p->ref.path, &g.u, err);
+        if (r == 0)
+                r = gzip_stream(p, l, &g, fd, err);
+        char tar[DIGEST_STR_LEN + 1];
+        if (r == 0) {
+                digester_final(g.tar, tar);
+                /* A damaged store must not reach the registry under its name. */
+                if (strcmp(tar, l->blob) != 0)
+                        r = kerr_set(err, KERR_INTERNAL, EIO,
+                                     "layer blob %s is damaged in the store (it hashes to %s)",
+                                     l->blob, tar);
+        }
+        if (r == 0) {
+                digester_final(g.gz, l->digest);
+                l->push_size = registry_upload_size(g.u);
+                r = registry_upload_commit(g.u, l->digest, err);
+        }
+        gzip_upload_release(&g);
+        return r < 0 ? r : pushed_record(p, l, err);
+}
+
 static int push_layer(struct image_push *p, struct push_layer *l, struct kerr *err)
 {
+        if (l->compress) {
+                l->media_type = MT_DOCKER_LAYER_GZIP;
+                int r = push_known(p, l, err);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+                r = upload_gzip(p, l, err);
+                if (r == 0)
+                        emit_status(p, "Pushed", l->short_id);
+                return r;
+        }
         int r = registry_blob_exists(p->reg, p->ref.path, l->blob, err);
         if (r < 0)
                 return r;
@@ -323,8 +557,8 @@ static char *build_manifest(struct image_push *p, const char *id, int64_t config
         for (size_t i = 0; i < p->nlayers; i++)
                 json_array_append_new(layers, json_pack("{ss sI ss}", "mediaType",
                                                         p->layers[i].media_type, "size",
-                                                        (json_int_t)p->layers[i].size, "digest",
-                                                        p->layers[i].blob));
+                                                        (json_int_t)p->layers[i].push_size,
+                                                        "digest", p->layers[i].digest));
         json_t *m = json_pack("{si ss s{ss sI ss} so}", "schemaVersion", 2, "mediaType",
                               MT_DOCKER_MANIFEST, "config", "mediaType", MT_DOCKER_CONFIG, "size",
                               (json_int_t)config_size, "digest", id, "layers", layers);

@@ -39,6 +39,14 @@ static const char *const steps[] = {
         "CREATE TABLE image_refs (ref TEXT PRIMARY KEY,"
         "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE);"
         "CREATE INDEX image_refs_image ON image_refs(image_id);",
+        /* 3: what pushes compressed: the blob (gzip) a layer stored as a
+         * plain tar became, by diff ID, per registry and repository, so a
+         * second push HEADs it ("Layer already exists") or mounts it
+         * instead of compressing and uploading again (dockerd's
+         * V2Metadata). Rows outlive the layer: re-loading it reuses them. */
+        "CREATE TABLE pushed_layers (diff_id TEXT NOT NULL, registry TEXT NOT NULL,"
+        "  repo TEXT NOT NULL, digest TEXT NOT NULL, size INTEGER NOT NULL,"
+        "  media_type TEXT NOT NULL, PRIMARY KEY (diff_id, registry, repo));",
 };
 
 int store_migrations_count(void)

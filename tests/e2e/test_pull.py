@@ -2,6 +2,7 @@
 docker-registry on 127.0.0.1), through the docker CLI and docker-py, and
 the bad paths against a small fake registry."""
 import base64
+import gzip
 import hashlib
 import http.server
 import json
@@ -129,6 +130,91 @@ def test_push_layer_already_exists_and_mount(kedge, registry, docker_py):
     cli(kedge, "tag", registry.host + "/test/base:multi", registry.host + "/other/x:1")
     out = cli(kedge, "push", registry.host + "/other/x:1").stdout.decode()
     assert "Mounted from test/" in out, out
+
+
+GZIP_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+
+
+def _manifest(registry, repo, ref):
+    """The manifest as the registry serves it, and its digest."""
+    st, _, body = registry.request(
+        "GET", "/v2/%s/manifests/%s" % (repo, ref),
+        headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"})
+    assert st == 200, (st, body)
+    return json.loads(body), "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+def _pushed_digest(out):
+    last = [line for line in out.splitlines() if ": digest: sha256:" in line][-1]
+    return last.split("digest: ")[1].split()[0]
+
+
+def test_push_compresses_loaded_layers(kedge, registry):
+    load(kedge, images.busybox_archive())
+    ref = registry.host + "/test/gz:1"
+    cli(kedge, "tag", "busybox:latest", ref)
+    before = image_id(kedge, ref)
+    diff_ids = json.loads(cli(kedge, "image", "inspect", "-f", "{{json .RootFS.Layers}}",
+                              ref).stdout)
+    digest = _pushed_digest(cli(kedge, "push", ref).stdout.decode())
+    m, mdig = _manifest(registry, "test/gz", "1")
+    assert mdig == digest
+    assert m["mediaType"] == "application/vnd.docker.distribution.manifest.v2+json"
+    assert [l["mediaType"] for l in m["layers"]] == [GZIP_LAYER]
+    layer = m["layers"][0]
+    st, _, blob = registry.request("GET", "/v2/test/gz/blobs/" + layer["digest"])
+    assert st == 200 and blob[:2] == b"\x1f\x8b"
+    assert "sha256:" + hashlib.sha256(blob).hexdigest() == layer["digest"]
+    assert len(blob) == layer["size"]
+    assert images.sha(gzip.decompress(blob)) == diff_ids[0]
+    # The second push finds the recorded gzip blob: nothing goes up again.
+    out = cli(kedge, "push", ref).stdout.decode()
+    assert "Layer already exists" in out and "Pushed" not in out, out
+    assert _pushed_digest(out) == digest
+    # Pulled back: the same image (config and diff IDs unchanged), and it runs.
+    cli(kedge, "rmi", ref, "busybox:latest")
+    out = cli(kedge, "pull", ref).stdout.decode()
+    assert "Digest: " + digest in out
+    assert image_id(kedge, ref) == before
+    assert cli(kedge, "run", "--rm", ref, "echo", "gz").stdout.strip() == b"gz"
+    # From the pulled (gzip) blob the push is the same manifest.
+    out = cli(kedge, "push", ref).stdout.decode()
+    assert "Layer already exists" in out and "Pushed" not in out, out
+    assert _pushed_digest(out) == digest
+
+
+def test_push_compressed_progress_docker_py(kedge, registry, docker_py):
+    # A layer that compresses to more than one 4 MiB upload chunk.
+    big = images._tar([images._ti("big", data=os.urandom(6 << 20))])
+    repo = registry.host + "/test/chunked"
+    load(kedge, images.docker_archive([images.busybox_layer(), big], tags=(repo + ":1",)))
+    before = image_id(kedge, repo + ":1")
+    msgs = list(docker_py.api.push(repo, tag="1", stream=True, decode=True))
+    assert all("error" not in m for m in msgs), msgs
+    st = statuses(msgs)
+    assert st[0] == "The push refers to repository [%s]" % repo
+    prepared = [m["id"] for m in msgs if m.get("status") == "Preparing"]
+    assert len(prepared) == 2 and all(len(i) == 12 for i in prepared)
+    pushing = [m for m in msgs if m.get("status") == "Pushing"]
+    assert pushing and all(set(m) == {"status", "progressDetail", "progress", "id"}
+                           for m in pushing)
+    assert all(0 < m["progressDetail"]["current"] <= m["progressDetail"]["total"]
+               for m in pushing)
+    assert sorted(m["id"] for m in msgs if m.get("status") == "Pushed") == sorted(prepared)
+    aux = [m["aux"] for m in msgs if "aux" in m]
+    assert len(aux) == 1 and aux[0]["Tag"] == "1"
+    assert st[-2] == "1: digest: %s size: %d" % (aux[0]["Digest"], aux[0]["Size"])
+    m, mdig = _manifest(registry, "test/chunked", "1")
+    assert mdig == aux[0]["Digest"]
+    assert [l["mediaType"] for l in m["layers"]] == [GZIP_LAYER] * 2
+    assert m["layers"][1]["size"] > 4 << 20
+    # Again: every layer already exists, the same digest.
+    again = list(docker_py.api.push(repo, tag="1", stream=True, decode=True))
+    assert statuses(again).count("Layer already exists") == 2
+    assert [m["aux"] for m in again if "aux" in m] == aux
+    docker_py.api.remove_image(repo + ":1")
+    cli(kedge, "pull", repo + ":1")
+    assert image_id(kedge, repo + ":1") == before
 
 
 def test_pull_errors(kedge, registry):
