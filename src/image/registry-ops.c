@@ -1,6 +1,6 @@
 /* registry-ops.c - the registry operations: login, manifests, blobs,
- * uploads. Each builds one struct reg_req and runs it through
- * reg_perform (auth, retries). */
+ * mounts (uploads are in registry-upload.c). Each builds one struct
+ * reg_req and runs it through reg_perform (auth, retries). */
 #include "registry-internal.h"
 
 #include "manifest.h"
@@ -243,43 +243,6 @@ int registry_blob_mount(struct registry *r, const char *repo, const char *digest
                 rr = q.status == 201 ? 1
                      : q.status == 202 ? 0
                                        : reg_status_error(&q, "blob mount", NULL, err);
-        reg_req_release(&q);
-        return rr;
-}
-
-int registry_blob_upload(struct registry *r, const char *repo, const char *digest, int fd,
-                         int64_t size, registry_progress_fn progress, void *cls,
-                         struct kerr *err)
-{
-        int rr = reg_ping(r, err);
-        if (rr < 0)
-                return rr;
-        _cleanup_free_ char *scope = scope_of(repo, "pull,push");
-        struct reg_req q = {.method = "POST",
-                            .url = xasprintf("%s/v2/%s/blobs/uploads/", r->base, repo),
-                            .scope = scope,
-                            .body_fd = -1,
-                            .no_redirect = true};
-        rr = reg_perform(r, &q, err);
-        if (rr == 0 && (q.status != 202 || !q.location))
-                rr = reg_status_error(&q, "blob upload", NULL, err);
-        if (rr < 0) {
-                reg_req_release(&q);
-                return rr;
-        }
-        _cleanup_free_ char *loc = registry_upload_url(r->base, q.location);
-        reg_req_release(&q);
-        q = (struct reg_req){.method = "PUT",
-                             .url = registry_upload_digest_url(loc, digest),
-                             .scope = scope,
-                             .content_type = "application/octet-stream",
-                             .body_fd = fd,
-                             .body_size = size,
-                             .progress = progress,
-                             .pcls = cls};
-        rr = reg_perform(r, &q, err);
-        if (rr == 0 && q.status != 201)
-                rr = reg_status_error(&q, "blob upload", NULL, err);
         reg_req_release(&q);
         return rr;
 }

@@ -1,6 +1,7 @@
-/* registry-upload.c - a chunked blob upload (Docker Registry v2 / OCI
- * distribution): POST opens a session, each PATCH appends one chunk with
- * its Content-Range, and a PUT with ?digest= closes it. Every answer
+/* registry-upload.c - blob uploads (Docker Registry v2 / OCI
+ * distribution). Chunked: POST opens a session, each PATCH appends one
+ * chunk with its Content-Range, and a PUT with ?digest= closes it.
+ * Monolithic: the POST, then one PUT with the whole body. Every answer
  * carries the Location of the next request (it holds the registry's
  * upload state) and a Range saying how many bytes it has; both are
  * followed and checked. A PATCH is never resent: the registry may have
@@ -22,7 +23,7 @@ struct registry_upload {
         struct registry *r;
         char *scope;
         char *url; /* the Location of the last answer, absolute */
-        char *buf; /* the chunk being filled */
+        char *buf; /* the chunk being filled (allocated at the first write) */
         size_t len;
         int64_t sent; /* bytes the registry acknowledged */
         bool committed;
@@ -89,7 +90,6 @@ int registry_upload_start(struct registry *r, const char *repo, struct registry_
                 struct registry_upload *u = xnew0(struct registry_upload);
                 u->r = r;
                 u->scope = TAKE_PTR(scope);
-                u->buf = xmalloc(UPLOAD_CHUNK);
                 follow_location(u, &q);
                 *ret = u;
         }
@@ -139,6 +139,8 @@ int registry_upload_write(struct registry_upload *u, const void *data, size_t n,
                           struct kerr *err)
 {
         const char *p = data;
+        if (!u->buf && n > 0)
+                u->buf = xmalloc(UPLOAD_CHUNK);
         while (n > 0) {
                 size_t take = UPLOAD_CHUNK - u->len < n ? UPLOAD_CHUNK - u->len : n;
                 memcpy(u->buf + u->len, p, take);
@@ -154,23 +156,40 @@ int registry_upload_write(struct registry_upload *u, const void *data, size_t n,
         return 0;
 }
 
-int registry_upload_commit(struct registry_upload *u, const char *digest, struct kerr *err)
+/* The closing PUT, with body fd (size bytes) or none (fd < 0). */
+static int upload_put(struct registry_upload *u, const char *digest, int fd, int64_t size,
+                      registry_progress_fn progress, void *cls, struct kerr *err)
 {
-        int rr = upload_flush(u, err);
-        if (rr < 0)
-                return rr;
         struct reg_req q = {.method = "PUT",
                             .url = registry_upload_digest_url(u->url, digest),
                             .scope = u->scope,
                             .content_type = "application/octet-stream",
                             .body = "",
-                            .body_fd = -1};
-        rr = reg_perform(u->r, &q, err);
+                            .body_fd = fd,
+                            .body_size = size,
+                            .progress = progress,
+                            .pcls = cls};
+        int rr = reg_perform(u->r, &q, err);
         if (rr == 0 && q.status != 201)
                 rr = reg_status_error(&q, "blob upload", NULL, err);
         u->committed = rr == 0;
         reg_req_release(&q);
         return rr;
+}
+
+int registry_upload_commit(struct registry_upload *u, const char *digest, struct kerr *err)
+{
+        int rr = upload_flush(u, err);
+        return rr < 0 ? rr : upload_put(u, digest, -1, 0, NULL, NULL, err);
+}
+
+int registry_blob_upload(struct registry *r, const char *repo, const char *digest, int fd,
+                         int64_t size, registry_progress_fn progress, void *cls,
+                         struct kerr *err)
+{
+        _cleanup_(registry_upload_freep) struct registry_upload *u = NULL;
+        int rr = registry_upload_start(r, repo, &u, err);
+        return rr < 0 ? rr : upload_put(u, digest, fd, size, progress, cls, err);
 }
 
 int64_t registry_upload_size(const struct registry_upload *u)
