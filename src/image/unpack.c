@@ -134,23 +134,28 @@ static int apply_meta(struct unpacker *u, int fd, struct archive_entry *e)
         return futimens(fd, ts) < 0 ? -errno : 0;
 }
 
-static int write_data(struct unpacker *u, int fd)
+/* Writes the entry's data; *ret_end is where the file offset ends up. */
+static int write_data(struct unpacker *u, int fd, int64_t *ret_end)
 {
         const void *block;
         size_t len;
         la_int64_t off;
+        int64_t pos = 0;
         for (;;) {
                 int r = archive_read_data_block(u->tar, &block, &len, &off);
-                if (r == ARCHIVE_EOF)
+                if (r == ARCHIVE_EOF) {
+                        *ret_end = pos;
                         return 0;
+                }
                 if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
                         return -EIO;
-                /* Sparse entries: holes stay holes. */
-                if (lseek(fd, off, SEEK_SET) < 0)
+                /* Sparse entries: holes stay holes (a seek past them). */
+                if (off != pos && lseek(fd, off, SEEK_SET) < 0)
                         return -errno;
                 int w = fs_write_all(fd, block, len);
                 if (w < 0)
                         return w;
+                pos = off + (int64_t)len;
         }
 }
 
@@ -160,10 +165,13 @@ static int make_file(struct unpacker *u, int pfd, const char *leaf, struct archi
                 openat(pfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
                 return -errno;
-        int r = write_data(u, fd);
+        int64_t end = -1;
+        int r = write_data(u, fd, &end);
         if (r < 0)
                 return r;
-        if (ftruncate(fd, archive_entry_size(e)) < 0)
+        /* A sparse file's trailing hole; a new file written to its size
+         * needs no truncate. */
+        if (end != archive_entry_size(e) && ftruncate(fd, archive_entry_size(e)) < 0)
                 return -errno;
         u->size += archive_entry_size(e);
         return apply_meta(u, fd, e);
