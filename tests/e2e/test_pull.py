@@ -217,6 +217,74 @@ def test_push_compressed_progress_docker_py(kedge, registry, docker_py):
     assert image_id(kedge, repo + ":1") == before
 
 
+class LossyUploadRegistry:
+    """Accepts upload sessions but answers each PATCH with a Range that
+    says it kept only 10 bytes; records the methods it saw."""
+
+    def __init__(self):
+        self.seen = []
+        fake = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def reply(self, code, headers=()):
+                fake.seen.append(self.command)
+                n = int(self.headers.get("Content-Length") or 0)
+                if n:
+                    self.rfile.read(n)
+                self.send_response(code)
+                for k, v in headers:
+                    self.send_header(k, v)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_GET(self):
+                self.reply(200 if self.path == "/v2/" else 404)
+
+            def do_HEAD(self):
+                self.reply(404)
+
+            def do_POST(self):
+                self.reply(202, [("Location", "/v2/x/blobs/uploads/u1?_state=a")])
+
+            def do_PATCH(self):
+                self.reply(202, [("Location", "/v2/x/blobs/uploads/u1?_state=b"),
+                                 ("Range", "0-9")])
+
+            def do_PUT(self):
+                self.reply(201)
+
+            def do_DELETE(self):
+                self.reply(204)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_push_chunk_lost_is_an_error(kedge):
+    fake = LossyUploadRegistry()
+    try:
+        ref = "127.0.0.1:%d/x:1" % fake.port
+        load(kedge, images.busybox_archive(ref))
+        p = cli(kedge, "push", ref, check=False)
+        out = p.stdout.decode() + p.stderr.decode()
+        assert p.returncode != 0 and "the registry holds 0-9 after" in out, out
+        # Never committed; the session is cancelled.
+        assert "PUT" not in fake.seen and "DELETE" in fake.seen, fake.seen
+    finally:
+        fake.stop()
+
+
 def test_pull_errors(kedge, registry):
     p = cli(kedge, "pull", registry.host + "/test/nothing:1", check=False)
     assert p.returncode != 0
