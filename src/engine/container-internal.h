@@ -17,8 +17,10 @@ void container_run_dir(struct engine *e, const struct container *c, char *buf, s
 /* Connects to a socket in the shim's run directory; fd or -errno. */
 int shim_connect(struct engine *e, struct container *c, const char *sock);
 int engine_container_kill_and_wait(struct engine *e, struct container *c, struct kerr *err);
-/* Removes what a stopped container leaves outside its directory (cgroup). */
-void engine_container_cleanup_files(struct engine *e, struct container *c);
+/* Removes the run directory of a stopped container and, when its shim did
+ * not end normally, what the shim would have removed (cgroups, a root
+ * mounted for an external runtime). */
+void engine_container_cleanup_files(struct engine *e, struct container *c, bool shim_crashed);
 
 /* container-attach.c: connects clients that attached before start (the
  * shim exists, the process has not exec'd yet). */

@@ -172,7 +172,7 @@ static void record_exit(struct engine *e, struct container *c)
                 kill(pid, SIGKILL);
         /* Files go before the state says "exited": a restart that follows
          * at once must not race this cleanup for the run directory. */
-        engine_container_cleanup_files(e, c);
+        engine_container_cleanup_files(e, c, !clean);
         pthread_mutex_lock(&c->lock);
         free(c->error);
         if (clean) {
@@ -466,7 +466,7 @@ static int fail_start(struct engine *e, struct container *c, const char *run_dir
         pthread_mutex_unlock(&c->lock);
         struct kerr ignore = {0};
         engine_container_save(e, c, &ignore);
-        engine_container_cleanup_files(e, c);
+        engine_container_cleanup_files(e, c, true);
         container_attach_drop_pending(c);
         (void)run_dir;
         err->kind = start_error_kind(err->msg);
@@ -635,11 +635,14 @@ int engine_container_resize(struct engine *e, struct container *c, unsigned rows
 
 /* --- cleanup and restore --- */
 
-void engine_container_cleanup_files(struct engine *e, struct container *c)
+void engine_container_cleanup_files(struct engine *e, struct container *c, bool shim_crashed)
 {
         char run_dir[300];
         container_run_dir(e, c, run_dir, sizeof(run_dir));
         fs_rm_rf_at(AT_FDCWD, run_dir);
+        /* A shim that ended normally unmounted and removed what it made. */
+        if (!shim_crashed)
+                return;
         /* With an external runtime the shim mounts the root on the host and
          * unmounts it at the end; after a shim crash the daemon does (no-op,
          * EINVAL, when nothing is mounted there). */

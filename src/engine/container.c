@@ -446,9 +446,9 @@ int engine_container_remove(struct engine *e, struct container *c, bool force, b
         table_remove(e, c);
         char dir[128];
         container_dir(c, dir, sizeof(dir));
-        engine_container_cleanup_files(e, c);
+        engine_container_cleanup_files(e, c, false);
         container_attach_drop_pending(c);
-        fs_rm_rf_at(e->store->root_fd, dir);
+        engine_trash(e, dir);
         container_fire_waiters(c, true, true);
         return 0;
 }

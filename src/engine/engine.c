@@ -147,6 +147,8 @@ struct engine *engine_new(const struct engine_config *cfg, struct kerr *err)
         engine_registry_settings(e, cfg);
         pthread_mutex_init(&e->image_lock, NULL);
         pthread_mutex_init(&e->containers_lock, NULL);
+        pthread_mutex_init(&e->trash_lock, NULL);
+        pthread_cond_init(&e->trash_done, NULL);
         e->monitor_epfd = e->monitor_evfd = -EBADF;
         e->shim_fd = -EBADF;
         char self[PATH_MAX];
@@ -187,12 +189,18 @@ struct engine *engine_free(struct engine *e)
         if (!e)
                 return NULL;
         engine_monitor_stop(e);
+        pthread_mutex_lock(&e->trash_lock);
+        while (e->trash_pending > 0)
+                pthread_cond_wait(&e->trash_done, &e->trash_lock);
+        pthread_mutex_unlock(&e->trash_lock);
         if (e->shim_fd >= 0)
                 close(e->shim_fd);
         engine_containers_release(e);
         store_free(e->store);
         pthread_mutex_destroy(&e->image_lock);
         pthread_mutex_destroy(&e->containers_lock);
+        pthread_mutex_destroy(&e->trash_lock);
+        pthread_cond_destroy(&e->trash_done);
         host_info_release(&e->host);
         free(e->data_root);
         free(e->exec_root);
@@ -200,6 +208,57 @@ struct engine *engine_free(struct engine *e)
         engine_registry_settings_release(e);
         free(e);
         return NULL;
+}
+
+struct trash_job {
+        struct engine *e;
+        char name[64];
+};
+
+static void *trash_main(void *arg)
+{
+        struct trash_job *j = arg;
+        struct engine *e = j->e;
+        int tmp = openat(e->store->root_fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (tmp >= 0) {
+                fs_rm_rf_at(tmp, j->name);
+                close(tmp);
+        }
+        free(j);
+        pthread_mutex_lock(&e->trash_lock);
+        if (--e->trash_pending == 0)
+                pthread_cond_broadcast(&e->trash_done);
+        pthread_mutex_unlock(&e->trash_lock);
+        return NULL;
+}
+
+void engine_trash(struct engine *e, const char *rel)
+{
+        struct trash_job *j = xnew0(struct trash_job);
+        j->e = e;
+        pthread_mutex_lock(&e->trash_lock);
+        snprintf(j->name, sizeof(j->name), "trash-%u-%ld", ++e->trash_seq, (long)getpid());
+        pthread_mutex_unlock(&e->trash_lock);
+        char dst[128];
+        snprintf(dst, sizeof(dst), "tmp/%s", j->name);
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attr, 128 * 1024);
+        bool moved = renameat(e->store->root_fd, rel, e->store->root_fd, dst) == 0;
+        pthread_mutex_lock(&e->trash_lock);
+        e->trash_pending++;
+        pthread_mutex_unlock(&e->trash_lock);
+        if (!moved || pthread_create(&t, &attr, trash_main, j) != 0) {
+                /* Not movable (gone already, or odd): remove it here. */
+                fs_rm_rf_at(e->store->root_fd, moved ? dst : rel);
+                free(j);
+                pthread_mutex_lock(&e->trash_lock);
+                e->trash_pending--;
+                pthread_mutex_unlock(&e->trash_lock);
+        }
+        pthread_attr_destroy(&attr);
 }
 
 int engine_info_get(struct engine *e, struct engine_info *ret, struct kerr *err)

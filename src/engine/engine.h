@@ -63,6 +63,11 @@ struct engine {
         int monitor_epfd, monitor_evfd;
         pthread_t monitor_thread;
         bool monitor_started;
+        /* Trees being removed in the background (engine_trash). */
+        pthread_mutex_t trash_lock;
+        pthread_cond_t trash_done;
+        int trash_pending;
+        unsigned trash_seq;
 };
 
 /* Opens the data root (locking it), prepares the exec root and probes the
@@ -75,6 +80,12 @@ struct engine_info {
         int64_t containers, running, paused, stopped, images;
         const char *default_runtime;
 };
+
+/* Removes rel (a tree under the data root) without making the caller wait:
+ * it is renamed into tmp/ at once (so it is gone from where it was, and a
+ * crash leaves it where start-up clears anyway) and deleted by a
+ * background thread. engine_free waits for those. */
+void engine_trash(struct engine *e, const char *rel);
 
 /* Counts from the store. */
 int engine_info_get(struct engine *e, struct engine_info *ret, struct kerr *err);
