@@ -17,9 +17,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -240,13 +244,76 @@ struct job_io {
         int blobfd, pipefd;
         int64_t got;
         struct timespec last;
+        pid_t gunzip; /* igzip between pipefd and the unpack thread, or 0 */
 };
+
+/* ISA-L's igzip inflates about 3.5 times as fast as zlib, and as its own
+ * process it takes inflating off the unpack thread (docs/PERFORMANCE.md).
+ * Used for gzip layers when it is on PATH; its output is checked like
+ * zlib's, by the diff ID, and its exit status must be 0. */
+static char *igzip_path;
+static pthread_once_t igzip_once = PTHREAD_ONCE_INIT;
+
+static void find_igzip(void)
+{
+        const char *path = getenv("PATH");
+        _cleanup_free_ char *copy = xstrdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
+        char *save = NULL;
+        for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+                char *p = xasprintf("%s/igzip", d);
+                if (d[0] == '/' && access(p, X_OK) == 0) {
+                        igzip_path = p;
+                        return;
+                }
+                free(p);
+        }
+}
+
+/* Puts igzip -dc between the sink and the unpack pipe: its stdin becomes
+ * io->pipefd. Every fd of ours is O_CLOEXEC, so it holds only its own. */
+static void start_gunzip(struct job_io *io)
+{
+        pthread_once(&igzip_once, find_igzip);
+        int gz[2];
+        if (!igzip_path || pipe2(gz, O_CLOEXEC) < 0)
+                return;
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t at;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, gz[0], 0);
+        posix_spawn_file_actions_adddup2(&fa, io->pipefd, 1);
+        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+        posix_spawnattr_init(&at);
+        sigset_t none, dfl;
+        sigemptyset(&none);
+        sigemptyset(&dfl);
+        sigaddset(&dfl, SIGPIPE);
+        posix_spawnattr_setsigmask(&at, &none);
+        posix_spawnattr_setsigdefault(&at, &dfl);
+        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+        char *argv[] = {igzip_path, (char *)"-dc", NULL};
+        pid_t pid;
+        int r = posix_spawn(&pid, igzip_path, &fa, &at, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&at);
+        close(gz[0]);
+        if (r != 0) {
+                close(gz[1]);
+                return;
+        }
+        close(io->pipefd);
+        io->pipefd = gz[1];
+        io->gunzip = pid;
+}
 
 static int job_sink(void *cls, const void *data, size_t n)
 {
         struct job_io *io = cls;
         if (__atomic_load_n(&io->p->failed, __ATOMIC_RELAXED))
                 return -ECANCELED;
+        const unsigned char *b = data;
+        if (io->got == 0 && io->pipefd >= 0 && n >= 3 && b[0] == 0x1f && b[1] == 0x8b && b[2] == 8)
+                start_gunzip(io);
         int r = fs_write_all(io->blobfd, data, n);
         if (r < 0)
                 return r;
@@ -307,8 +374,14 @@ static int job_run(struct image_pull *p, struct pull_job *j, struct kerr *err)
         if (io.pipefd >= 0)
                 close(io.pipefd);
         pthread_join(t, NULL);
+        int status = 0;
+        while (io.gunzip > 0 && waitpid(io.gunzip, &status, 0) < 0 && errno == EINTR)
+                ;
         if (r < 0)
                 return r;
+        if (u.r == 0 && status != 0)
+                return kerr_set(err, KERR_INVALID, EINVAL,
+                                "failed to register layer: %s is not valid gzip", j->desc->digest);
         emit_status(p, "Verifying Checksum", j->short_id);
         emit_status(p, "Download complete", j->short_id);
         if (u.r < 0) {
