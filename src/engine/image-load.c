@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -78,21 +77,6 @@ static bool dir_staged(struct loader *l, const char *dir)
         return false;
 }
 
-struct pre_thread {
-        int rfd, rootfd;
-        struct unpack_result res;
-        struct kerr err;
-        int r;
-};
-
-static void *pre_main(void *cls)
-{
-        struct pre_thread *t = cls;
-        t->r = unpack_layer(t->rfd, t->rootfd, &t->res, &t->err);
-        close(t->rfd); /* what is left unread: the writer sees EPIPE */
-        return NULL;
-}
-
 /* Feeds the blob through fn (which copies and hashes it) into the pipe;
  * after a failed pipe write only the copy goes on. */
 static void pre_feed(image_archive_read_fn fn, void *src, int wfd)
@@ -143,16 +127,14 @@ static void pre_unpack(void *cls, struct image_archive_file *f, int64_t size, im
                 return;
         }
         fcntl(fds[1], F_SETPIPE_SZ, 1024 * 1024);
-        struct pre_thread t = {.rfd = fds[0], .rootfd = rootfd};
-        pthread_t th;
-        if (pthread_create(&th, NULL, pre_main, &t) != 0) {
-                close(fds[0]);
+        struct unpack_thread t;
+        if (unpack_thread_start(&t, fds[0], rootfd) < 0) {
                 close(fds[1]);
                 fs_rm_rf_at(l->dirfd, dir);
                 return;
         }
         pre_feed(fn, src, fds[1]);
-        pthread_join(th, NULL);
+        unpack_thread_join(&t);
         if (t.r < 0) {
                 fs_rm_rf_at(l->dirfd, dir);
                 return;

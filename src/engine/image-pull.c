@@ -222,22 +222,6 @@ static void emit_status(struct image_pull *p, const char *status, const char *id
 
 /* --- one layer: download into the scratch dir and a pipe, unpack from it --- */
 
-struct unpack_thread {
-        int rfd, rootfd;
-        struct unpack_result res;
-        struct kerr err;
-        int r;
-};
-
-static void *unpack_main(void *cls)
-{
-        struct unpack_thread *u = cls;
-        u->r = unpack_layer(u->rfd, u->rootfd, &u->res, &u->err);
-        /* Whatever is left unread: the writer sees EPIPE and stops. */
-        close(u->rfd);
-        return NULL;
-}
-
 struct job_io {
         struct image_pull *p;
         struct pull_job *j;
@@ -360,10 +344,8 @@ static int job_run(struct image_pull *p, struct pull_job *j, struct kerr *err)
         if (r < 0)
                 return r;
         fcntl(fds[1], F_SETPIPE_SZ, 1024 * 1024);
-        struct unpack_thread u = {.rfd = fds[0], .rootfd = rootfd};
-        pthread_t t;
-        if (pthread_create(&t, NULL, unpack_main, &u) != 0) {
-                close(fds[0]);
+        struct unpack_thread u;
+        if (unpack_thread_start(&u, fds[0], rootfd) < 0) {
                 close(fds[1]);
                 return kerr_set(err, KERR_INTERNAL, EAGAIN, "cannot start an unpack thread");
         }
@@ -373,7 +355,7 @@ static int job_run(struct image_pull *p, struct pull_job *j, struct kerr *err)
                               err);
         if (io.pipefd >= 0)
                 close(io.pipefd);
-        pthread_join(t, NULL);
+        unpack_thread_join(&u);
         int status = 0;
         while (io.gunzip > 0 && waitpid(io.gunzip, &status, 0) < 0 && errno == EINTR)
                 ;

@@ -414,3 +414,26 @@ int unpack_layer(int blobfd, int rootfd, struct unpack_result *ret, struct kerr 
         unpacker_release(&u);
         return r;
 }
+
+static void *unpack_thread_main(void *cls)
+{
+        struct unpack_thread *t = cls;
+        t->r = unpack_layer(t->rfd, t->rootfd, &t->res, &t->err);
+        close(t->rfd);
+        return NULL;
+}
+
+int unpack_thread_start(struct unpack_thread *t, int rfd, int rootfd)
+{
+        *t = (struct unpack_thread){.rfd = rfd, .rootfd = rootfd};
+        if (pthread_create(&t->thread, NULL, unpack_thread_main, t) != 0) {
+                close(rfd);
+                return -EAGAIN;
+        }
+        return 0;
+}
+
+void unpack_thread_join(struct unpack_thread *t)
+{
+        pthread_join(t->thread, NULL);
+}

@@ -15,6 +15,7 @@
 
 #include "base/err.h"
 
+#include <pthread.h>
 #include <stdint.h>
 
 struct unpack_result {
@@ -25,3 +26,19 @@ struct unpack_result {
 /* Reads the layer from blobfd. With rootfd >= 0 extracts beneath it;
  * with rootfd < 0 only computes the diff ID (a layer already on disk). */
 int unpack_layer(int blobfd, int rootfd, struct unpack_result *ret, struct kerr *err);
+
+/* unpack_layer() on a thread of its own, reading the blob from rfd (the
+ * read end of a pipe, taken over and closed when done, so a writer whose
+ * data is no longer wanted sees EPIPE). */
+struct unpack_thread {
+        pthread_t thread;
+        int rfd, rootfd;
+        struct unpack_result res;
+        struct kerr err;
+        int r;
+};
+
+/* 0, or -EAGAIN when no thread could be started (rfd is then closed). */
+int unpack_thread_start(struct unpack_thread *t, int rfd, int rootfd);
+/* Waits for it; t->r, t->res and t->err tell how it went. */
+void unpack_thread_join(struct unpack_thread *t);

@@ -52,14 +52,21 @@ def push(reg, repo, blob, diff):
     return cdig
 
 
-def daemon(tmp_path, name, with_igzip):
+@pytest.fixture(params=[True, False] if IGZIP else [False], ids=lambda v: "igzip" if v else "zlib")
+def setup(tmp_path, request):
+    """A registry and a daemon whose PATH has igzip or not."""
     env = dict(os.environ)
-    if not with_igzip:
+    if not request.param:
         env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
                                       if not (p and os.path.exists(os.path.join(p, "igzip"))))
-    d = Daemon(root=str(tmp_path / name), env=env)
+    reg = Registry(tmp_path / "reg").start()
+    d = Daemon(root=str(tmp_path / "k"), env=env)
     os.makedirs(d.root, exist_ok=True)
-    return d.start()
+    d.start()
+    yield reg, d
+    d.stop()
+    reg.stop()
+    assert not d.crash_lines()
 
 
 def pull(d, ref):
@@ -67,46 +74,32 @@ def pull(d, ref):
     return r.status, r.body
 
 
-@pytest.mark.parametrize("with_igzip", [True, False] if IGZIP else [False])
-def test_gzip_layer_pulls_the_same(tmp_path, with_igzip):
-    reg = Registry(tmp_path / "reg").start()
-    d = daemon(tmp_path, "k", with_igzip)
-    try:
-        raw = layer_tar()
-        cid = push(reg, "g/img", gzip.compress(raw, 6), sha(raw))
-        status, body = pull(d, reg.host + "/g/img")
-        assert status == 200 and b'"error"' not in body, body
-        assert b"Downloaded newer image" in body
-        layers = os.path.join(d.data_root, "layers")
-        (chain,) = os.listdir(layers)
-        assert os.path.exists(os.path.join(layers, chain, "complete"))
-        with open(os.path.join(layers, chain, "diff", "data", "f07"), "rb") as f:
-            assert f.read() == (b"line 7 of a file that compresses\n") * 1600
-        assert os.path.exists(os.path.join(d.data_root, "blobs", "sha256", cid[7:]))
-    finally:
-        d.stop()
-        reg.stop()
-    assert not d.crash_lines()
+def test_gzip_layer_pulls_the_same(setup):
+    reg, d = setup
+    raw = layer_tar()
+    cid = push(reg, "g/img", gzip.compress(raw, 6), sha(raw))
+    status, body = pull(d, reg.host + "/g/img")
+    assert status == 200 and b'"error"' not in body, body
+    assert b"Downloaded newer image" in body
+    layers = os.path.join(d.data_root, "layers")
+    (chain,) = os.listdir(layers)
+    assert os.path.exists(os.path.join(layers, chain, "complete"))
+    with open(os.path.join(layers, chain, "diff", "data", "f07"), "rb") as f:
+        assert f.read() == (b"line 7 of a file that compresses\n") * 1600
+    assert os.path.exists(os.path.join(d.data_root, "blobs", "sha256", cid[7:]))
 
 
-@pytest.mark.parametrize("with_igzip", [True, False] if IGZIP else [False])
-def test_broken_gzip_layer_leaves_nothing(tmp_path, with_igzip):
-    reg = Registry(tmp_path / "reg").start()
-    d = daemon(tmp_path, "k", with_igzip)
-    try:
-        raw = layer_tar()
-        good = gzip.compress(raw, 6)
-        bad = good[:10] + bytes(b ^ 0x5A for b in good[10:4000]) + good[4000:]
-        push(reg, "g/bad", bad, sha(raw))
-        status, body = pull(d, reg.host + "/g/bad")
-        assert status != 200 or b'"error"' in body, body
-        assert os.listdir(os.path.join(d.data_root, "layers")) == []
-        assert os.listdir(os.path.join(d.data_root, "tmp")) == []
-        # the daemon still pulls a good image afterwards
-        push(reg, "g/img", good, sha(raw))
-        status, body = pull(d, reg.host + "/g/img")
-        assert status == 200 and b'"error"' not in body, body
-    finally:
-        d.stop()
-        reg.stop()
-    assert not d.crash_lines()
+def test_broken_gzip_layer_leaves_nothing(setup):
+    reg, d = setup
+    raw = layer_tar()
+    good = gzip.compress(raw, 6)
+    bad = good[:10] + bytes(b ^ 0x5A for b in good[10:4000]) + good[4000:]
+    push(reg, "g/bad", bad, sha(raw))
+    status, body = pull(d, reg.host + "/g/bad")
+    assert status != 200 or b'"error"' in body, body
+    assert os.listdir(os.path.join(d.data_root, "layers")) == []
+    assert os.listdir(os.path.join(d.data_root, "tmp")) == []
+    # the daemon still pulls a good image afterwards
+    push(reg, "g/img", good, sha(raw))
+    status, body = pull(d, reg.host + "/g/img")
+    assert status == 200 and b'"error"' not in body, body
