@@ -85,6 +85,20 @@ static void start_transfer(struct request *req, struct transfer *t)
         }
 }
 
+/* The reply for a prepared pull or push: its error, or the progress
+ * stream with the transfer running on a worker. */
+static void begin_transfer(struct request *req, const struct transfer *prepared,
+                           const struct kerr *err)
+{
+        if (!prepared->pull && !prepared->push) {
+                reply_error(req, err);
+                return;
+        }
+        struct transfer *t = xnew0(struct transfer);
+        *t = *prepared;
+        start_transfer(req, t);
+}
+
 void images_pull(struct request *req)
 {
         struct registry_auth auth;
@@ -97,15 +111,9 @@ void images_pull(struct request *req)
                 .auth = &auth,
         };
         struct kerr err = {0};
-        struct image_pull *p = engine_image_pull_prepare(req->engine, &o, &err);
+        struct transfer t = {.pull = engine_image_pull_prepare(req->engine, &o, &err)};
         registry_auth_release(&auth);
-        if (!p) {
-                reply_error(req, &err);
-                return;
-        }
-        struct transfer *t = xnew0(struct transfer);
-        t->pull = p;
-        start_transfer(req, t);
+        begin_transfer(req, &t, &err);
 }
 
 void images_push(struct request *req)
@@ -119,15 +127,9 @@ void images_push(struct request *req)
                 .auth = &auth,
         };
         struct kerr err = {0};
-        struct image_push *p = engine_image_push_prepare(req->engine, &o, &err);
+        struct transfer t = {.push = engine_image_push_prepare(req->engine, &o, &err)};
         registry_auth_release(&auth);
-        if (!p) {
-                reply_error(req, &err);
-                return;
-        }
-        struct transfer *t = xnew0(struct transfer);
-        t->push = p;
-        start_transfer(req, t);
+        begin_transfer(req, &t, &err);
 }
 
 void system_auth(struct request *req)

@@ -238,3 +238,19 @@ void fs_sweep_dir_at(int rootfd, const char *dir, bool (*keep)(void *cls, const 
                         fs_rm_rf_at(dirfd(d), de->d_name);
         closedir(d);
 }
+
+bool fs_find_on_path(const char *name, char *path, size_t size)
+{
+        const char *env = getenv("PATH");
+        const char *d = env ? env : "/usr/local/bin:/usr/bin:/bin";
+        while (*d) {
+                size_t n = strcspn(d, ":");
+                if (n > 0 && d[0] == '/') {
+                        snprintf(path, size, "%.*s/%s", (int)n, d, name);
+                        if (access(path, X_OK) == 0)
+                                return true;
+                }
+                d += n + (d[n] == ':');
+        }
+        return false;
+}

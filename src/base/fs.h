@@ -51,3 +51,7 @@ int fs_unix_addr(const char *dir, const char *name, struct sockaddr_un *ret, int
  * keep(cls, name) is false: the start-up sweeps of half-made things. */
 void fs_sweep_dir_at(int rootfd, const char *dir, bool (*keep)(void *cls, const char *name),
                      void *cls);
+
+/* Finds an executable called name in $PATH (absolute entries only); fills
+ * path and returns true when found. */
+bool fs_find_on_path(const char *name, char *path, size_t size);

@@ -35,23 +35,6 @@ static const char *backing_fs_name(const char *path)
         return "unknown";
 }
 
-/* Finds an executable on PATH; fills path and returns true when found. */
-static bool find_on_path(const char *name, char *path, size_t size)
-{
-        const char *env = getenv("PATH");
-        const char *d = env ? env : "/usr/local/bin:/usr/bin:/bin";
-        while (*d) {
-                size_t n = strcspn(d, ":");
-                if (n > 0) {
-                        snprintf(path, size, "%.*s/%s", (int)n, d, name);
-                        if (access(path, X_OK) == 0)
-                                return true;
-                }
-                d += n + (d[n] == ':');
-        }
-        return false;
-}
-
 static void find_runtimes(struct engine *e)
 {
         /* The built-in runtime is this executable; external OCI runtimes are
@@ -62,7 +45,7 @@ static void find_runtimes(struct engine *e)
         static const char *const external[] = {"runc", "crun", "runsc"};
         for (size_t i = 0; i < ARRAY_SIZE(external) && e->nruntimes < ENGINE_RUNTIMES_MAX; i++) {
                 struct engine_runtime *rt = &e->runtimes[e->nruntimes];
-                if (find_on_path(external[i], rt->path, sizeof(rt->path))) {
+                if (fs_find_on_path(external[i], rt->path, sizeof(rt->path))) {
                         rt->name = external[i];
                         e->nruntimes++;
                 }

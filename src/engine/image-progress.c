@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 
 /* go-units HumanSize: decimal units, four significant digits. */
@@ -50,4 +51,15 @@ json_t *image_progress_msg(const char *status, const char *id, int64_t current, 
         if (id)
                 json_set_str(o, "id", id);
         return o;
+}
+
+bool image_progress_due(struct timespec *last, int64_t done, int64_t total)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t ms = (now.tv_sec - last->tv_sec) * 1000 + (now.tv_nsec - last->tv_nsec) / 1000000;
+        if (ms < 100 && done < total)
+                return false;
+        *last = now;
+        return true;
 }

@@ -240,17 +240,9 @@ static pthread_once_t igzip_once = PTHREAD_ONCE_INIT;
 
 static void find_igzip(void)
 {
-        const char *path = getenv("PATH");
-        _cleanup_free_ char *copy = xstrdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
-        char *save = NULL;
-        for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-                char *p = xasprintf("%s/igzip", d);
-                if (d[0] == '/' && access(p, X_OK) == 0) {
-                        igzip_path = p;
-                        return;
-                }
-                free(p);
-        }
+        char path[4096];
+        if (fs_find_on_path("igzip", path, sizeof(path)))
+                igzip_path = xstrdup(path);
 }
 
 /* Puts igzip -dc between the sink and the unpack pipe: its stdin becomes
@@ -307,14 +299,9 @@ static int job_sink(void *cls, const void *data, size_t n)
                 io->pipefd = -EBADF;
         }
         io->got += (int64_t)n;
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        int64_t ms = (now.tv_sec - io->last.tv_sec) * 1000 + (now.tv_nsec - io->last.tv_nsec) / 1000000;
-        if (ms >= 100 || io->got == io->j->desc->size) {
-                io->last = now;
+        if (image_progress_due(&io->last, io->got, io->j->desc->size))
                 emit(io->p, image_progress_msg("Downloading", io->j->short_id, io->got,
                                                io->j->desc->size));
-        }
         return 0;
 }
 

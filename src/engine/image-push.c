@@ -233,14 +233,8 @@ struct upload_io {
 static void upload_progress(void *cls, int64_t done, int64_t total)
 {
         struct upload_io *io = cls;
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        int64_t ms = (now.tv_sec - io->last.tv_sec) * 1000 +
-                     (now.tv_nsec - io->last.tv_nsec) / 1000000;
-        if (ms < 100 && done < total)
-                return;
-        io->last = now;
-        emit(io->p, image_progress_msg("Pushing", io->l->short_id, done, total));
+        if (image_progress_due(&io->last, done, total))
+                emit(io->p, image_progress_msg("Pushing", io->l->short_id, done, total));
 }
 
 static int upload_file(struct image_push *p, struct push_layer *l, const char *digest,

@@ -51,3 +51,7 @@ int engine_registry_login(struct engine *e, const struct registry_auth *auth, ch
 
 /* Docker's progress text: "[=====>     ]  1.2MB/3.4MB". */
 json_t *image_progress_msg(const char *status, const char *id, int64_t current, int64_t total);
+
+/* Progress bars get a message at most every 100 ms, and always the last
+ * one (done == total); *last holds the time of the previous message. */
+bool image_progress_due(struct timespec *last, int64_t done, int64_t total);
