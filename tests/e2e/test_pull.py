@@ -666,6 +666,10 @@ def test_kill9_mid_pull_then_pull_again(tmp_path):
         out = cli(d, "pull", fake.ref).stdout.decode()
         assert "Downloaded newer image" in out
         assert cli(d, "run", "--rm", fake.ref, "cat", "/etc/small").stdout == b"x" * 1000
+        # (--rm's directory is removed in the background, via tmp/trash-*.)
+        deadline = time.time() + 10
+        while store_problems(d.data_root) and time.time() < deadline:
+            time.sleep(0.1)
         assert store_problems(d.data_root) == []
         assert d.stop() == 0
         # A complete image: every layer recorded and present.
