@@ -38,8 +38,9 @@ int shim_io_prepare(struct shim *s, int child[3])
 
 bool shim_io_pump(struct shim *s, int i)
 {
-        /* static: one buffer for the shim's life, not a stack page per call */
-        static char data[8192];
+        /* static: one buffer for the shim's life, not stack pages per call;
+         * a pipe's whole capacity in one read, and one attach frame */
+        static char data[SHIM_FRAME_OUT_MAX];
         ssize_t n = read(s->out_fd[i], data, sizeof(data));
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return true;

@@ -167,10 +167,16 @@ static bool loop_once(struct shim *s)
         if (s->exited && !outputs)
                 return false;
         /* After the exit, output still buffered is drained; a grandchild
-         * that keeps the pipe open (no pid namespace) gets 200 ms. */
-        int r = poll(p, (nfds_t)n, s->exited ? 200 : -1);
+         * that keeps the pipe open (no pid namespace) gets 200 ms. Log
+         * entries waiting in memory set a shorter timer. */
+        int timeout = s->exited ? 200 : -1;
+        int due = s->have_log ? logfile_due(&s->log) : -1;
+        bool log_timer = due >= 0 && (timeout < 0 || due < timeout);
+        int r = poll(p, (nfds_t)n, log_timer ? due : timeout);
+        if (s->have_log && logfile_due(&s->log) == 0 && logfile_sync(&s->log) < 0)
+                log_warn("container '%s': writing its log failed, ignoring", s->opts->id);
         if (r == 0)
-                return false;
+                return log_timer;
         if (r < 0)
                 return errno == EINTR;
         if (p[0].revents)
