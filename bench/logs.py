@@ -1,8 +1,11 @@
 """Log throughput of the engine at DOCKER_HOST (bench/logs runs it).
 
-write: a container prints SIZE bytes in 100-byte lines (busybox yes | head),
-       timed from `docker run -d` to the end of `docker wait`; the output goes
-       through the engine's log writer into the json-file log.
+write: a container prints SIZE bytes in 100-byte lines, timed from
+       `docker run -d` to the end of `docker wait`; the output goes through
+       the engine's log writer into the json-file log. busybox `yes` writes
+       one line per write(2) and manages only ~60 MB/s by itself, so the
+       container prints a 1 MB block of lines made by yes with cat (64 KiB
+       writes); "producer alone" is the same container writing to /dev/null.
 read:  `docker logs` of that container into /dev/null (the CLI demultiplexes
        the stream), and the raw endpoint with curl (the stream as the daemon
        sends it, no demultiplexing).
@@ -29,15 +32,24 @@ def timed(fn):
     return time.perf_counter() - t
 
 
-def write_once():
-    subprocess.run(["docker", "rm", "-f", NAME], stdout=subprocess.DEVNULL,
+def producer(sink=""):
+    return ("yes %s | head -c 1000000 > /tmp/block; i=0; "
+            "while [ $i -lt %d ]; do cat /tmp/block; i=$((i+1)); done %s"
+            % (LINE, SIZE // 1_000_000, sink))
+
+
+def write_once(sink=""):
+    name = NAME if not sink else NAME + "-null"
+    subprocess.run(["docker", "rm", "-f", name], stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
 
     def go():
-        sh("docker", "run", "-d", "--name", NAME, "busybox", "sh", "-c",
-           "yes %s | head -c %d" % (LINE, SIZE))
-        sh("docker", "wait", NAME)
-    return timed(go)
+        sh("docker", "run", "-d", "--name", name, "busybox", "sh", "-c", producer(sink))
+        sh("docker", "wait", name)
+    t = timed(go)
+    if sink:
+        sh("docker", "rm", name)
+    return t
 
 
 def start_once():
@@ -70,6 +82,7 @@ def mbs(seconds):
 
 def main():
     base = statistics.median(start_once() for _ in range(RUNS))
+    alone = statistics.median(write_once(">/dev/null") for _ in range(RUNS))
     w = statistics.median(write_once() for _ in range(RUNS))
     sizes = subprocess.run(["docker", "logs", NAME], capture_output=True).stdout
     assert len(sizes) == SIZE, "log holds %d bytes, not %d" % (len(sizes), SIZE)
@@ -77,6 +90,7 @@ def main():
     rr = statistics.median(read_raw() for _ in range(RUNS))
     rt = statistics.median(read_tail() for _ in range(RUNS))
     print("run -d + wait of `true`:        %7.3f s" % base)
+    print("producer alone (to /dev/null):  %7.3f s" % alone)
     print("write %d MB (run -d + wait): %7.3f s  %7.1f MB/s  (%.1f MB/s without the `true` time)"
           % (SIZE // 1_000_000, w, mbs(w), mbs(max(w - base, 1e-6))))
     print("read, docker logs > /dev/null:  %7.3f s  %7.1f MB/s" % (rc, mbs(rc)))
