@@ -148,7 +148,7 @@ def test_docker_py_attach_socket_half_close(docker_py, busybox):
 
 
 def _attach(kedge, name, query, upgrade=True):
-    hdr = b"Connection: Upgrade\r\nUpgrade: tcp\r\n" if upgrade else b""
+    hdr = b"Connection: Upgrade\r\nUpgrade: tcp\r\n" if upgrade else b"Connection: close\r\n"
     req = (b"POST /v1.47/containers/%s/attach?%s HTTP/1.1\r\nHost: d\r\n%s"
            b"Content-Length: 0\r\n\r\n" % (name.encode(), query.encode(), hdr))
     head, body = raw_request(kedge.sock, req)
