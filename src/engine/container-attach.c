@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 struct attach_session {
@@ -262,6 +263,12 @@ done:
 static void *logs_only_main(void *arg)
 {
         struct attach_session *s = arg;
+        /* docker-py reads the 101 through a buffered reader, then reads the
+         * raw socket: bytes that came in the same segment as the 101 are
+         * lost to it. dockerd opening its log reader takes a few ms; so
+         * does this. */
+        struct timespec gap = {0, 20 * 1000 * 1000};
+        nanosleep(&gap, NULL);
         if (s->logs)
                 send_past_output(s);
         session_free(s);
