@@ -467,10 +467,33 @@ static json_t *build_mounts(struct engine *e, struct container *c, struct kerr *
         return m;
 }
 
+/* Docker's device rules, exactly as moby's default spec has them
+ * (daemon/pkg/oci/defaults.go DefaultLinuxSpec): deny everything, allow
+ * /dev/zero, null, urandom, random, tty and console, deny /dev/fuse.
+ * --privileged appends "allow everything" (daemon/oci_linux.go WithDevices).
+ * The runtime adds its own defaults after them (runtime/devices.h). */
+static json_t *build_devices(bool privileged)
+{
+        static const struct {
+                bool allow;
+                int major, minor;
+        } rules[] = {{true, 1, 5}, {true, 1, 3}, {true, 1, 9}, {true, 1, 8},
+                     {true, 5, 0}, {true, 5, 1}, {false, 10, 229}};
+        json_t *a = json_pack("[{sb ss}]", "allow", 0, "access", "rwm");
+        for (size_t i = 0; i < ARRAY_SIZE(rules); i++)
+                json_array_append_new(a, json_pack("{sb ss si si ss}", "allow", rules[i].allow,
+                                                   "type", "c", "major", rules[i].major, "minor",
+                                                   rules[i].minor, "access", "rwm"));
+        if (privileged)
+                json_array_append_new(a, json_pack("{sb ss}", "allow", 1, "access", "rwm"));
+        return a;
+}
+
 static json_t *build_resources(struct container *c)
 {
         json_t *hc = c->host_config;
         json_t *res = json_object();
+        json_set(res, "devices", build_devices(json_is_true(json_object_get(hc, "Privileged"))));
         json_int_t mem = json_integer_value(json_object_get(hc, "Memory"));
         json_int_t swap = json_integer_value(json_object_get(hc, "MemorySwap"));
         if (mem > 0) {
