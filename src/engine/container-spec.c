@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,10 +47,13 @@ static const char *const all_caps[] = {
         "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
 };
 
+/* moby's defaultLinuxMaskedPaths (daemon/pkg/oci/defaults.go); interrupts
+ * and thermal_throttle after GHSA-6fw5-f8r9-fgfm, powercap after
+ * GHSA-jq35-85cj-fj4p. */
 static const char *const masked_paths[] = {
-        "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-        "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
-        "/sys/firmware", "/sys/devices/virtual/powercap",
+        "/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+        "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi", "/proc/timer_list",
+        "/proc/timer_stats", "/sys/devices/virtual/powercap", "/sys/firmware",
 };
 static const char *const readonly_paths[] = {
         "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
@@ -60,6 +64,20 @@ static json_t *strings(const char *const *v, size_t n)
         json_t *a = json_array();
         for (size_t i = 0; i < n; i++)
                 json_array_append_new(a, json_string(v[i]));
+        return a;
+}
+
+/* masked_paths plus each CPU's thermal_throttle directory the host has, as
+ * moby adds them per possible CPU. */
+static json_t *build_masked_paths(void)
+{
+        json_t *a = strings(masked_paths, ARRAY_SIZE(masked_paths));
+        glob_t g;
+        if (glob("/sys/devices/system/cpu/cpu[0-9]*/thermal_throttle", GLOB_ONLYDIR, NULL, &g) == 0) {
+                for (size_t i = 0; i < g.gl_pathc; i++)
+                        json_array_append_new(a, json_string(g.gl_pathv[i]));
+                globfree(&g);
+        }
         return a;
 }
 
@@ -636,7 +654,7 @@ int container_spec_write(struct engine *e, struct container *c, struct kerr *err
         snprintf(cg, sizeof(cg), "/kedge/%s", c->id);
         json_set_str(linux_, "cgroupsPath", cg);
         if (!privileged) {
-                json_set(linux_, "maskedPaths", strings(masked_paths, ARRAY_SIZE(masked_paths)));
+                json_set(linux_, "maskedPaths", build_masked_paths());
                 json_set(linux_, "readonlyPaths", strings(readonly_paths, ARRAY_SIZE(readonly_paths)));
         }
         const char *hostname = json_get_str(c->config, "Hostname");
