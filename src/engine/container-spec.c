@@ -458,6 +458,10 @@ static json_t *build_mounts(struct engine *e, struct container *c, struct kerr *
                             "mode=0620", "gid=5"));
         add_mount(m, "/sys", "sysfs", "sysfs",
                   json_pack("[ssss]", "nosuid", "noexec", "nodev", ro_sys ? "ro" : "rw"));
+        /* The container's own cgroup (it has a cgroup namespace), as in
+         * moby's default spec: read-only unless privileged. */
+        add_mount(m, "/sys/fs/cgroup", "cgroup", "cgroup",
+                  json_pack("[ssss]", ro_sys ? "ro" : "rw", "nosuid", "noexec", "nodev"));
         add_mount(m, "/dev/mqueue", "mqueue", "mqueue", json_pack("[sss]", "nosuid", "noexec", "nodev"));
         add_mount(m, "/dev/shm", "tmpfs", "shm",
                   json_pack("[sssss]", "nosuid", "noexec", "nodev", "mode=1777", shmopt));
