@@ -207,6 +207,15 @@ static int validate_isolation(json_t *hc, struct kerr *err)
                 if (r < 0)
                         return r;
         }
+        /* Each would widen the device policy (runtime/devices.h) or add a
+         * node; until kedge does either, a request for one is refused. */
+        static const char *const device_opts[][2] = {{"Devices", "--device"},
+                                                     {"DeviceCgroupRules", "--device-cgroup-rule"}};
+        for (size_t k = 0; k < ARRAY_SIZE(device_opts); k++)
+                if (json_array_size(json_object_get(hc, device_opts[k][0])) > 0)
+                        return kerr_set(err, KERR_INVALID, EINVAL,
+                                        "%s (HostConfig.%s) is not supported by kedge yet",
+                                        device_opts[k][1], device_opts[k][0]);
         if (json_is_true(json_object_get(hc, "OomKillDisable")))
                 return kerr_set(err, KERR_INVALID, EINVAL,
                                 "OomKillDisable is not supported by kedge: the OOM killer stays "

@@ -192,6 +192,15 @@ def test_seccomp_and_apparmor_profiles_refused(docker_cli, busybox, kedge, tmp_p
         docker_cli("run", "--rm", "--security-opt", opt, "busybox", "true")
 
 
+def test_device_options_refused(docker_cli, busybox):
+    # not carried out yet: refused by name rather than accepted and ignored
+    for args, word in ((("--device", "/dev/loop0"), "--device"),
+                       (("--device-cgroup-rule", "b 7:* rmw"), "--device-cgroup-rule")):
+        p = docker_cli("create", *args, "busybox", "true", check=False)
+        assert p.returncode != 0 and word in p.stderr.decode(), p.stderr
+    assert docker_cli("ps", "-aq").stdout == b""
+
+
 def test_oom_kill_disable_refused(kedge, busybox):
     r = kedge.http().request("POST", "/containers/create",
                              body=json.dumps({"Image": "busybox", "Cmd": ["true"],
