@@ -404,7 +404,10 @@ def test_device_ebpf_program_on_cgroup_v2(shim, tmp_path):
         assert ("READ" in out) == read, out
         time.sleep(0.1)
         assert not os.path.exists(os.path.join(root, path)), "cgroup left behind"
-    os.rmdir(os.path.join(root, "kedge-test-dev"))
+    try:
+        os.rmdir(os.path.join(root, "kedge-test-dev"))
+    except OSError:
+        pass  # another run of this test still has its group there
 
 
 def test_rlimit_clamped_with_warning(shim):
