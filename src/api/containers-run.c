@@ -8,9 +8,9 @@
 
 #include "base/json.h"
 #include "base/xalloc.h"
-#include "engine/container.h"
+#include "engine/container/container.h"
 #include "engine/engine.h"
-#include "engine/signals.h"
+#include "engine/container/signals.h"
 
 #include <errno.h>
 #include <pthread.h>

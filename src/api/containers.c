@@ -9,7 +9,7 @@
 #include "base/filters.h"
 #include "base/json.h"
 #include "base/xalloc.h"
-#include "engine/container.h"
+#include "engine/container/container.h"
 #include "engine/engine.h"
 
 #include <errno.h>

@@ -11,7 +11,7 @@
 #include "base/json.h"
 #include "base/xalloc.h"
 #include "engine/engine.h"
-#include "engine/image.h"
+#include "engine/image/image.h"
 #include "store/store.h"
 
 #include <errno.h>

@@ -7,9 +7,9 @@
 
 #include "base/json.h"
 #include "base/xalloc.h"
-#include "engine/container.h"
+#include "engine/container/container.h"
 #include "engine/engine.h"
-#include "engine/logs.h"
+#include "engine/container/logs.h"
 
 #include <errno.h>
 #include <pthread.h>

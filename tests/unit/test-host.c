@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "engine/host.h"
+#include "engine/core/host.h"
 #include "unit.h"
 
 static void test_cgroup_v2_full(void **state)

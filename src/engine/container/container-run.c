@@ -6,7 +6,7 @@
  * The daemon watches each shim with a pidfd; when it goes, exit.json says
  * how the container ended. A daemon that restarts finds the shims again. */
 #include "container-internal.h"
-#include "engine.h"
+#include "engine/engine.h"
 #include "logs.h"
 #include "signals.h"
 

@@ -2,7 +2,7 @@
  * the Docker create body, merge it with the image config as dockerd does,
  * and write the record. */
 #include "container-internal.h"
-#include "engine.h"
+#include "engine/engine.h"
 #include "names.h"
 
 #include "base/fs.h"
@@ -385,19 +385,19 @@ struct container *engine_container_create(struct engine *e, const char *name, js
                 kerr_set(err, KERR_INVALID, EINVAL, "No image specified: Config.Image is empty");
                 return NULL;
         }
-        struct container_image img = {0};
-        if (engine_container_image_resolve(e, image_ref, &img, err) < 0)
+        struct image_rootfs img = {0};
+        if (image_rootfs_get(e, image_ref, &img, err) < 0)
                 return NULL;
         merge_image_config(config, img.config);
         if (empty_array(json_object_get(config, "Cmd")) &&
             empty_array(json_object_get(config, "Entrypoint"))) {
-                container_image_release(&img);
+                image_rootfs_release(&img);
                 kerr_set(err, KERR_INVALID, EINVAL, "No command specified");
                 return NULL;
         }
         char cname[256];
         if (pick_name(e, name, cname, sizeof(cname), err) < 0) {
-                container_image_release(&img);
+                image_rootfs_release(&img);
                 return NULL;
         }
         char id[65];
@@ -416,7 +416,7 @@ struct container *engine_container_create(struct engine *e, const char *name, js
         c->config = TAKE_PTR(config);
         c->host_config = TAKE_PTR(hc);
         c->networking = json_is_object(nc) ? json_deep_copy(nc) : json_object();
-        container_image_release(&img);
+        image_rootfs_release(&img);
         /* Files first, then the record: a crash in between leaves only a
          * directory without a record, which the next start removes. */
         if (make_dir(e, c, err) < 0)

@@ -2,8 +2,8 @@
  * image-push.c share. */
 #pragma once
 
-#include "image-internal.h"
-#include "image-registry.h"
+#include "engine/image/image-internal.h"
+#include "transfer.h"
 
 #include "image/manifest.h"
 #include "image/reference.h"

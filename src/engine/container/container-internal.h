@@ -2,6 +2,7 @@
 #pragma once
 
 #include "container.h"
+#include "engine/image/image.h"
 
 struct engine;
 
@@ -27,16 +28,6 @@ void engine_container_cleanup_files(struct engine *e, struct container *c, bool 
 void container_attach_pending(struct engine *e, struct container *c);
 /* Ends every pending attach (the container is going away). */
 void container_attach_drop_pending(struct container *c);
-
-/* Image facts a container needs, resolved from a reference. */
-struct container_image {
-        char *id;          /* sha256:... */
-        json_t *config;    /* the image config's "config" object (may be {}) */
-        char *lowerdirs;   /* absolute layer dirs, topmost first, ':'-joined */
-};
-int engine_container_image_resolve(struct engine *e, const char *ref,
-                                   struct container_image *ret, struct kerr *err);
-void container_image_release(struct container_image *img);
 
 /* container-spec.c: writes <dir>/config.json (OCI runtime spec). */
 int container_spec_write(struct engine *e, struct container *c, struct kerr *err);

@@ -2,7 +2,7 @@
  * SQLite row, rename, remove, waiters and status text. */
 #include "container.h"
 
-#include "engine.h"
+#include "engine/engine.h"
 #include "container-internal.h"
 #include "names.h"
 

@@ -2,7 +2,7 @@
  * for every container at start, whichever runtime runs it. What Docker's
  * create flags mean in OCI terms lives here and only here. */
 #include "container-internal.h"
-#include "engine.h"
+#include "engine/engine.h"
 
 #include "base/fs.h"
 #include "base/json.h"
@@ -629,21 +629,21 @@ static json_t *build_process(struct container *c, json_t *caps, json_t *rlimits)
 
 int container_spec_write(struct engine *e, struct container *c, struct kerr *err)
 {
-        struct container_image img = {0};
-        if (engine_container_image_resolve(e, c->image_id, &img, err) < 0)
+        struct image_rootfs img = {0};
+        if (image_rootfs_get(e, c->image_id, &img, err) < 0)
                 return kerr_wrap(err, "image of container %s", c->name);
         json_t *caps = NULL, *rlimits = NULL, *mounts = NULL;
         if (build_caps(c->host_config, &caps, err) < 0 ||
             !(rlimits = build_rlimits(c->host_config, err)) || !(mounts = build_mounts(e, c, err))) {
                 json_decref(caps);
                 json_decref(rlimits);
-                container_image_release(&img);
+                image_rootfs_release(&img);
                 return -EINVAL;
         }
         _cleanup_json_ json_t *process = build_process(c, caps, rlimits);
         if (resolve_user(e, c, img.lowerdirs, process, err) < 0) {
                 json_decref(mounts);
-                container_image_release(&img);
+                image_rootfs_release(&img);
                 return -EINVAL;
         }
         char dir[256];
@@ -670,7 +670,7 @@ int container_spec_write(struct engine *e, struct container *c, struct kerr *err
                 hostname ? hostname : "", "domainname", domain ? domain : "", "mounts", mounts,
                 "linux", linux_, "annotations", RT_ANNOTATION_LOWERDIRS, img.lowerdirs,
                 RT_ANNOTATION_UPPERDIR, upper, RT_ANNOTATION_WORKDIR, work);
-        container_image_release(&img);
+        image_rootfs_release(&img);
         if (!spec)
                 return kerr_set(err, KERR_INTERNAL, EINVAL, "cannot build the runtime spec");
         _cleanup_free_ char *text = json_dumps(spec, JSON_INDENT(1));

@@ -5,7 +5,7 @@
  * header has Docker's multiplexed layout, so non-TTY output is re-framed
  * byte for byte. */
 #include "container-internal.h"
-#include "engine.h"
+#include "engine/engine.h"
 
 #include "base/fs.h"
 #include "base/log.h"

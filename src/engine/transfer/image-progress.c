@@ -1,6 +1,6 @@
 /* image-progress.c - Docker's progress objects (jsonmessage.JSONMessage):
  * {"status","progressDetail":{"current","total"},"progress","id"}. */
-#include "image-registry.h"
+#include "transfer.h"
 
 #include "base/json.h"
 

@@ -1,7 +1,7 @@
 #include "logs.h"
 
 #include "container.h"
-#include "engine.h"
+#include "engine/engine.h"
 
 #include "base/json.h"
 #include "base/xalloc.h"

@@ -67,3 +67,15 @@ enum image_use {
         IMAGE_USED_RUNNING = 2, /* running, paused, restarting: even force is refused */
 };
 int engine_image_user(struct engine *e, const char *id, char ret_cid[72]);
+
+/* What a container needs of its image, from one query: the ID, the image
+ * config's "config" object (may be {}) and the absolute layer directories,
+ * topmost first and ':'-joined ("" for an image without layers). */
+struct image_rootfs {
+        char *id; /* sha256:... */
+        json_t *config;
+        char *lowerdirs;
+};
+int image_rootfs_get(struct engine *e, const char *ref, struct image_rootfs *ret,
+                     struct kerr *err);
+void image_rootfs_release(struct image_rootfs *r);

@@ -1,4 +1,4 @@
-#include "host.h"
+#include "engine/core/host.h"
 
 #include "base/cleanup.h"
 #include "base/fs.h"

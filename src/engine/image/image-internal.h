@@ -2,7 +2,7 @@
  * chain IDs and the on-disk layer layout (layers/<hex>/diff + complete). */
 #pragma once
 
-#include "engine.h"
+#include "engine/engine.h"
 #include "image.h"
 
 #include "base/cleanup.h"
