@@ -3,7 +3,6 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/xalloc.h"
-#include "runtime/seccomp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -177,7 +176,6 @@ void host_info_probe(struct host_info *info)
         info->overlay = host_filesystem_probe("/proc", "overlay", module);
         info->seccomp = file_has_word("/proc/self", "status", "Seccomp:") ||
                         exists_at("/proc/sys/kernel", "seccomp/actions_avail");
-        info->seccomp_profile = info->seccomp && rt_seccomp_supported();
         info->root = geteuid() == 0;
         /* Debian kernels gate unprivileged user namespaces with this sysctl. */
         info->userns = access("/proc/sys/kernel/unprivileged_userns_clone", F_OK) != 0 ||

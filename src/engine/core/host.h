@@ -25,7 +25,8 @@ struct host_info {
         struct host_cgroup cgroup;
         bool overlay;   /* overlayfs usable (host_filesystem_probe) */
         bool seccomp;   /* kernel has seccomp filters */
-        bool seccomp_profile; /* kedge applies a seccomp profile (runtime/seccomp.h) */
+        bool seccomp_profile; /* kedge applies a seccomp profile: set by engine.c
+                               * from runtime/seccomp.h, which core/ cannot see */
         bool userns;    /* unprivileged user namespaces enabled */
         bool root;      /* running as uid 0 */
         bool ipv4_forwarding;
