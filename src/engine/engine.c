@@ -5,6 +5,7 @@
 
 #include "base/fs.h"
 #include "base/xalloc.h"
+#include "runtime/seccomp.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -129,6 +130,7 @@ struct engine *engine_new(const struct engine_config *cfg, struct kerr *err)
         /* Layers and blobs a crash left unreferenced go before anyone looks. */
         engine_image_sweep(e, NULL);
         host_info_probe(&e->host);
+        e->host.seccomp_profile = e->host.seccomp && rt_seccomp_supported();
         engine_runtimes_find(e);
         e->backing_fs = backing_fs_name(cfg->data_root);
         if (cfg->shim_blob && load_shim(e, cfg->shim_blob, cfg->shim_blob_len, err) < 0)
