@@ -113,6 +113,19 @@ struct engine *engine_new(const struct engine_config *cfg, struct kerr *err)
         self[n > 0 ? n : 0] = 0;
         e->self_path = xstrdup(self);
 
+        /* Paths under the roots are built in PATH_MAX buffers with at most
+         * ENGINE_PATH_TAIL_MAX bytes after the root (ids, file names): a root
+         * longer than that leaves would truncate them, so it is refused
+         * here instead of failing somewhere later. */
+        const char *const roots[][2] = {{"data root", cfg->data_root},
+                                        {"exec root", cfg->exec_root}};
+        for (size_t i = 0; i < ARRAY_SIZE(roots); i++)
+                if (strlen(roots[i][1]) > PATH_MAX - ENGINE_PATH_TAIL_MAX) {
+                        kerr_set(err, KERR_INVALID, ENAMETOOLONG,
+                                 "%s is %zu bytes long: kedge takes at most %d", roots[i][0],
+                                 strlen(roots[i][1]), PATH_MAX - ENGINE_PATH_TAIL_MAX);
+                        return NULL;
+                }
         if (cfg->exec_root[0] != '/') {
                 kerr_set(err, KERR_INVALID, EINVAL, "exec root '%s' must be an absolute path",
                          cfg->exec_root);

@@ -405,7 +405,7 @@ struct container *engine_container_create(struct engine *e, const char *name, js
         const char *hostname = json_get_str(config, "Hostname");
         if (!hostname || !hostname[0]) {
                 char shortid[13];
-                snprintf(shortid, sizeof(shortid), "%s", id);
+                snprintf(shortid, sizeof(shortid), "%.12s", id);
                 json_set_str(config, "Hostname", shortid);
         }
         fill_host_config_defaults(hc);

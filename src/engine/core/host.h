@@ -20,7 +20,7 @@ struct host_info {
         char kernel_version[128];
         char operating_system[256];
         char os_version[64];
-        char architecture[64]; /* uname machine, e.g. x86_64 */
+        char architecture[65]; /* uname machine, e.g. x86_64 (utsname: 65) */
         char hostname[256];
         struct host_cgroup cgroup;
         bool overlay;   /* overlayfs usable (host_filesystem_probe) */
