@@ -93,6 +93,40 @@ def test_valid_requests_still_served_after_hostile_ones(kedge):
     assert reply.startswith(b"HTTP/1.1 200") or reply.startswith(b"HTTP/1.0 200"), reply[:100]
 
 
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_request_line_in_pieces(kedge):
+    """A request line that arrives in pieces is served; one cut short by a
+    half-close is closed without the daemon spinning on it."""
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(5)
+    s.connect(kedge.sock)
+    for piece in (b"GE", b"T /_p", b"ing HTT", b"P/1.1\r\nHost: d\r\n\r\n"):
+        s.sendall(piece)
+        time.sleep(0.2)
+    assert s.recv(4096).startswith(b"HTTP/1.1 200")
+    s.close()
+    before = cpu_seconds(kedge.proc.pid)
+    cut = []
+    for _ in range(5):
+        c = socket.socket(socket.AF_UNIX)
+        c.settimeout(5)
+        c.connect(kedge.sock)
+        c.sendall(b"GET /_pi")
+        c.shutdown(socket.SHUT_WR)
+        cut.append(c)
+    time.sleep(1.5)
+    for c in cut:
+        assert not c.recv(4096).startswith(b"HTTP/1.1 200")
+        c.close()
+    assert cpu_seconds(kedge.proc.pid) - before < 0.5
+    assert kedge.http().request("GET", "/_ping").status == 200
+
+
 def test_idle_connection_closed_after_timeout(tmp_path):
     env = dict(os.environ, KEDGE_API_IDLE_TIMEOUT="2")
     d = Daemon(root=str(tmp_path), env=env).start()
