@@ -2,7 +2,7 @@
  * events. Knows nothing of HTTP; api/ calls it and renders its results. */
 #pragma once
 
-#include "engine/host.h"
+#include "engine/core/host.h"
 
 #include "base/cleanup.h"
 #include "base/err.h"
@@ -91,3 +91,5 @@ void engine_trash(struct engine *e, const char *rel);
 int engine_info_get(struct engine *e, struct engine_info *ret, struct kerr *err);
 /* The runtime named name ("" = the built-in one), or NULL. Borrowed. */
 const struct engine_runtime *engine_runtime_find(const struct engine *e, const char *name);
+/* At start: the built-in runtime, then external OCI runtimes on PATH. */
+void engine_runtimes_find(struct engine *e);
