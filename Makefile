@@ -39,7 +39,7 @@ bench: build
 
 .PHONY: fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := reference filters manifest unpack shim-proto http
+FUZZ_TARGETS := reference filters manifest unpack shim-proto http request-line
 build-fuzz/build.ninja:
 	CC=clang CFLAGS=-fsanitize=fuzzer-no-link meson setup build-fuzz \
 	  -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=false
