@@ -271,6 +271,17 @@ def test_missing_executable_reports_clear_error(shim):
     assert "executable file not found" in ex["Error"]
 
 
+def test_seccomp_filter_in_spec_is_refused_not_ignored(shim):
+    # No filter loader yet: a spec asking for one must not run unconfined.
+    s = spec(["true"])
+    s["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ERRNO"}
+    shim.write_spec(s)
+    p = shim.start()
+    assert p.returncode == 1
+    assert "seccomp" in p.stderr
+    assert shim.wait_exit()["ExitCode"] != 0
+
+
 def test_missing_absolute_path(shim):
     shim.write_spec(spec(["/bin/nosuch"]))
     p = shim.start()
