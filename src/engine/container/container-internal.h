@@ -10,6 +10,8 @@ struct container *container_new(const char *id, const char *name);
 void engine_containers_add(struct engine *e, struct container *c);
 /* Whether name (with or without '/') is used; copies the holder's ID. */
 int engine_container_name_taken(struct engine *e, const char *name, char *ret_id);
+/* container_status_text for a caller that holds c->lock. */
+void container_status_text_locked(struct container *c, int64_t now_ns, char *buf, size_t size);
 /* Calls the waiters the event satisfies. */
 void container_fire_waiters(struct container *c, bool exited, bool removed);
 

@@ -480,10 +480,9 @@ static void human_duration(int64_t secs, char *buf, size_t size)
                 snprintf(buf, size, "%lld years", (long long)(secs / (365 * 86400)));
 }
 
-void container_status_text(struct container *c, int64_t now_ns, char *buf, size_t size)
+void container_status_text_locked(struct container *c, int64_t now_ns, char *buf, size_t size)
 {
         char d[64];
-        pthread_mutex_lock(&c->lock);
         switch (c->state) {
         case CONTAINER_RUNNING:
         case CONTAINER_PAUSED:
@@ -513,5 +512,11 @@ void container_status_text(struct container *c, int64_t now_ns, char *buf, size_
                 snprintf(buf, size, "Created");
                 break;
         }
+}
+
+void container_status_text(struct container *c, int64_t now_ns, char *buf, size_t size)
+{
+        pthread_mutex_lock(&c->lock);
+        container_status_text_locked(c, now_ns, buf, size);
         pthread_mutex_unlock(&c->lock);
 }
