@@ -415,6 +415,17 @@ def test_device_ebpf_program_on_cgroup_v2(shim, tmp_path):
         assert ("READ" in out) == read, out
         time.sleep(0.1)
         assert not os.path.exists(os.path.join(root, path)), "cgroup left behind"
+    # attached to the container's own group while it runs
+    from kedgetest.cgroupbpf import device_programs
+    for f in ("exit.json", "container.pid"):
+        os.unlink(os.path.join(shim.run, f))
+    shim.write_spec(spec(["sleep", "30"], devices=DOCKER_DEVICES))
+    assert shim.start("--cgroup-root", root, "--cgroup-path", path).returncode == 0
+    try:
+        assert device_programs(os.path.join(root, path)) == 1
+    finally:
+        os.kill(shim.pid(), signal.SIGKILL)
+        shim.wait_exit()
     try:
         os.rmdir(os.path.join(root, "kedge-test-dev"))
     except OSError:
