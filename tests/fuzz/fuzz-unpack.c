@@ -3,7 +3,9 @@
  * entry handling: path resolution, hard links, whiteouts, devices, xattrs,
  * owners and times) into a fresh directory, and through the diff-ID-only
  * path. Afterwards nothing may exist beside that directory: an entry that
- * escaped it would land in the sentinel directory next to it or in base. */
+ * escaped it would land in the sentinel directory next to it or in base.
+ * As root the extraction runs chrooted into base, so that even an absolute
+ * path or symlink that escaped would land in base and be seen. */
 #include "fuzz.h"
 
 #include "base/fs.h"
@@ -17,7 +19,23 @@
 #include <unistd.h>
 
 static char base[4096];
-static int basefd = -1;
+static int basefd = -1, realroot = -1, cwd = -1;
+
+/* chroot(base) for the extraction, and back: a chroot is left with the
+ * real root's fd (the process is root, and is fuzzing, not sandboxed). The
+ * working directory stays outside, so libFuzzer's relative artifact paths
+ * still work if a crash happens in between. */
+static void enter_base(void)
+{
+        if (realroot >= 0 && chroot(base) < 0)
+                abort();
+}
+
+static void leave_base(void)
+{
+        if (realroot >= 0 && (fchdir(realroot) < 0 || chroot(".") < 0 || fchdir(cwd) < 0))
+                abort();
+}
 
 static void cleanup(void)
 {
@@ -39,6 +57,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         basefd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (basefd < 0 || mkdirat(basefd, "sentinel", 0755) < 0)
                 abort();
+        if (geteuid() == 0) {
+                realroot = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (realroot < 0 || cwd < 0)
+                        abort();
+        }
         atexit(cleanup);
         return 0;
 }
@@ -88,7 +112,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int fd = blob_fd(data, size);
         struct unpack_result res, res2;
         struct kerr err = {0}, err2 = {0};
+        enter_base();
         int r = unpack_layer(fd, rootfd, &res, &err);
+        leave_base();
         close(fd);
         close(rootfd);
         check_contained();
