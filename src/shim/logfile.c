@@ -41,10 +41,14 @@ static size_t utf8_len(const unsigned char *s, size_t n)
         return want;
 }
 
-/* Bytes copied as they are: printable ASCII but " \\ < > &. */
-static bool plain(unsigned char c)
+/* Bytes copied as they are: printable ASCII but " \\ < > &, as one bit
+ * per character (the escape loop's hot test). */
+#define PLAIN_LO (0xffffffff00000000ull & ~(1ull << '"' | 1ull << '&' | 1ull << '<' | 1ull << '>'))
+#define PLAIN_HI (~0ull & ~(1ull << ('\\' - 64)))
+
+static inline bool plain(unsigned char c)
 {
-        return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&';
+        return c < 64 ? PLAIN_LO >> c & 1 : c < 128 && PLAIN_HI >> (c - 64) & 1;
 }
 
 static void escape_json(struct buf *out, const char *s, size_t n)
