@@ -58,11 +58,13 @@ int main(int argc, char **argv)
                 cpu[i] = (double)(b.ru_utime.tv_sec - a.ru_utime.tv_sec + b.ru_stime.tv_sec -
                                   a.ru_stime.tv_sec) +
                          (double)(b.ru_utime.tv_usec - a.ru_utime.tv_usec + b.ru_stime.tv_usec -
-                                  a.ru_stime.tv_usec) / 1e6;
+                                  a.ru_stime.tv_usec) /
+                             1e6;
         }
         qsort(t, 5, sizeof(t[0]), cmp);
         qsort(cpu, 5, sizeof(cpu[0]), cmp);
         printf("json-file writer, 100 MB in 100-byte lines: median %.3f s (%.1f MB/s), "
-               "CPU %.3f s (%.1f MB per CPU second)\n", t[2], 100.0 / t[2], cpu[2], 100.0 / cpu[2]);
+               "CPU %.3f s (%.1f MB per CPU second)\n",
+               t[2], 100.0 / t[2], cpu[2], 100.0 / cpu[2]);
         return 0;
 }

@@ -50,14 +50,20 @@ static int on_entry(void *cls, const struct log_entry *e)
                 time_t sec = (time_t)(e->time_ns / 1000000000);
                 struct tm tm;
                 gmtime_r(&sec, &tm);
-                tslen = (size_t)snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ ",
-                                         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                                         tm.tm_min, tm.tm_sec, (long long)(e->time_ns % 1000000000));
+                tslen =
+                    (size_t)snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ ",
+                                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                                     tm.tm_min, tm.tm_sec, (long long)(e->time_ns % 1000000000));
         }
         if (!j->tty) {
                 uint32_t n = (uint32_t)(tslen + e->len);
-                unsigned char hdr[8] = {(unsigned char)e->stream, 0, 0, 0, (unsigned char)(n >> 24),
-                                        (unsigned char)(n >> 16), (unsigned char)(n >> 8),
+                unsigned char hdr[8] = {(unsigned char)e->stream,
+                                        0,
+                                        0,
+                                        0,
+                                        (unsigned char)(n >> 24),
+                                        (unsigned char)(n >> 16),
+                                        (unsigned char)(n >> 8),
                                         (unsigned char)n};
                 buf_append(&j->out, hdr, sizeof(hdr));
         }
@@ -159,8 +165,8 @@ void containers_logs(struct request *req)
                 return;
         }
         const char *ct = !j->tty && api_version_at_least(req->version, 1, 42)
-                                 ? "application/vnd.docker.multiplexed-stream"
-                                 : "application/vnd.docker.raw-stream";
+                             ? "application/vnd.docker.multiplexed-stream"
+                             : "application/vnd.docker.raw-stream";
         j->files = engine_logs_open(req->engine, c);
         j->s = reply_async(req, MHD_HTTP_OK, ct);
         if (api_worker_spawn(logs_thread, j) < 0) {

@@ -86,8 +86,7 @@ static int write_client(struct attach_session *s, const void *data, size_t n)
         return 0;
 }
 
-static void queue_shim(struct attach_session *s, enum shim_frame_type t, const void *data,
-                       size_t n)
+static void queue_shim(struct attach_session *s, enum shim_frame_type t, const void *data, size_t n)
 {
         uint8_t hdr[SHIM_FRAME_HDR];
         shim_frame_header(hdr, t, (uint32_t)n);
@@ -235,8 +234,8 @@ static void *session_main(void *arg)
                 if (!client_open && !queued && !s->out && !s->err)
                         break; /* stdin only, and all of it delivered */
                 struct pollfd p[2] = {
-                        {.fd = s->shim, .events = (short)(POLLIN | (queued ? POLLOUT : 0))},
-                        {.fd = client_open && !queued ? s->client : -1, .events = POLLIN}};
+                    {.fd = s->shim, .events = (short)(POLLIN | (queued ? POLLOUT : 0))},
+                    {.fd = client_open && !queued ? s->client : -1, .events = POLLIN}};
                 if (poll(p, 2, -1) < 0 && errno != EINTR)
                         break;
                 if (p[0].revents & POLLOUT && flush_shim(s) < 0)
@@ -323,8 +322,8 @@ int engine_container_attach(struct engine *e, struct container *c, int fd, const
         s->logs = o->logs;
         s->stream = o->stream;
         s->stdin_once = json_is_true(json_object_get(c->config, "StdinOnce"));
-        s->nkeys = parse_keys(o->detach_keys ? o->detach_keys : "ctrl-p,ctrl-q", s->keys,
-                              sizeof(s->keys));
+        s->nkeys =
+            parse_keys(o->detach_keys ? o->detach_keys : "ctrl-p,ctrl-q", s->keys, sizeof(s->keys));
         if (extra_len) {
                 s->extra = xmalloc(extra_len);
                 memcpy(s->extra, extra, extra_len);

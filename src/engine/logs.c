@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LOG_BLOCK (1u << 20) /* read size; also the longest line kept */
+#define LOG_BLOCK   (1u << 20) /* read size; also the longest line kept */
 #define ROTATED_MAX 100
 
 static int digits(const char *s, int n)
@@ -250,8 +250,8 @@ struct reader {
         const struct log_opts *opts;
         log_entry_fn fn;
         void *cls;
-        char *block; /* LOG_BLOCK bytes */
-        size_t have; /* bytes of an unfinished line at block[0] */
+        char *block;   /* LOG_BLOCK bytes */
+        size_t have;   /* bytes of an unfinished line at block[0] */
         bool skipping; /* inside a line longer than the block: dropped */
 };
 
