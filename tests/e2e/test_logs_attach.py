@@ -103,7 +103,8 @@ def _md5(b):
 
 @pytest.mark.parametrize("size", [1 << 20, 64 << 20])
 def test_run_stdin_any_size(docker_cli, busybox, size):
-    data = os.urandom(size)
+    # 0x10 0x11 is ctrl-p ctrl-q: only a TTY has detach keys
+    data = b"\x10\x11" + os.urandom(size)
     p = docker_cli("run", "--rm", "-i", "busybox", "sh", "-c", "md5sum", input=data,
                    timeout=240)
     assert p.stdout.decode().split()[0] == _md5(data)
