@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,7 +97,7 @@ static int parse_unix_time(const char *s, int64_t *ret)
         char *end;
         errno = 0;
         long long sec = strtoll(s, &end, 10);
-        if (errno || end == s)
+        if (end == s || (errno && errno != ERANGE)) /* ERANGE: clamped below */
                 return -EINVAL;
         int64_t ns = 0;
         if (*end == '.') {
@@ -109,7 +110,14 @@ static int parse_unix_time(const char *s, int64_t *ret)
         }
         if (*end)
                 return -EINVAL;
-        *ret = (int64_t)sec * 1000000000 + ns;
+        /* Past what nanoseconds in 64 bits hold (year 2262): the far future
+         * or past, not an overflow. */
+        if (sec > INT64_MAX / 1000000000 - 1)
+                *ret = INT64_MAX;
+        else if (sec < INT64_MIN / 1000000000 + 1)
+                *ret = INT64_MIN;
+        else
+                *ret = (int64_t)sec * 1000000000 + (sec < 0 ? -ns : ns);
         return 0;
 }
 

@@ -279,8 +279,19 @@ def test_logs_since_until(docker_cli, busybox, kedge):
     ta, tb = (unix(l.split(" ", 1)[0]) for l in lines)
     assert docker_cli("logs", "--since", tb, "su").stdout == b"b\n"
     assert docker_cli("logs", "--until", ta, "su").stdout == b"a\n"
-    r = kedge.http().request("GET", "/containers/su/logs?stdout=1&since=%s&until=%s" % (ta, ta))
+    http = kedge.http()
+    r = http.request("GET", "/containers/su/logs?stdout=1&since=%s&until=%s" % (ta, ta))
     assert demux(r.body) == [(1, b"a\n")]
+    # Times past 64-bit nanoseconds are the far future/past, not an overflow.
+    for q, want in (("since=99999999999", b""), ("since=100000000000000000000", b""),
+                    ("until=99999999999.5", b"a\nb\n"),
+                    ("until=100000000000000000000", b"a\nb\n"),
+                    ("since=-99999999999", b"a\nb\n")):
+        r = http.request("GET", "/containers/su/logs?stdout=1&" + q)
+        assert r.status == 200 and b"".join(d for _, d in demux(r.body)) == want, q
+    for q in ("since=abc", "until=1x", "since=1.2.3"):
+        r = http.request("GET", "/containers/su/logs?stdout=1&" + q)
+        assert r.status == 400, q
 
 
 def test_logs_reads_other_entry_shapes(docker_cli, busybox, kedge):
