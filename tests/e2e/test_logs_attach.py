@@ -337,3 +337,17 @@ def test_slow_attach_client_loses_nothing(docker_cli, busybox, kedge):
     assert len(out) == len(want) and out == want
     assert docker_cli("wait", "slow").stdout == b"0\n"
     assert docker_cli("logs", "slow").stdout == want
+
+
+def test_logs_follow_across_rotation(docker_cli, busybox, kedge):
+    # `docker logs -f` keeps up with a log that rotates under it (at a rate
+    # the 50 ms poll sees each rotation), buffered writes included.
+    docker_cli("run", "-d", "--name", "frot", "--log-opt", "max-size=1k", "--log-opt",
+               "max-file=50", "busybox", "sh", "-c",
+               "sleep 1; for i in $(seq 1 150); do echo line-$i-xxxxxxxxxxxxxxxxxxxx; "
+               "sleep 0.02; done")
+    env = dict(os.environ, DOCKER_HOST=kedge.host)
+    p = subprocess.run(["docker", "logs", "-f", "frot"], env=env, capture_output=True,
+                       timeout=60)
+    nums = [int(l.split("-")[1]) for l in p.stdout.decode().split()]
+    assert nums == list(range(1, 151))
