@@ -351,3 +351,30 @@ def test_logs_follow_across_rotation(docker_cli, busybox, kedge):
                        timeout=60)
     nums = [int(l.split("-")[1]) for l in p.stdout.decode().split()]
     assert nums == list(range(1, 151))
+
+
+def test_logs_follow_many_rotations_between_polls(docker_cli, busybox, kedge):
+    # Dozens of rotations within one 50 ms poll: the follower reads the
+    # files rotated in between instead of skipping them.
+    docker_cli("run", "-d", "--name", "frot2", "--log-opt", "max-size=10k", "--log-opt",
+               "max-file=100", "busybox", "sh", "-c", "sleep 1; seq 1 10000")
+    env = dict(os.environ, DOCKER_HOST=kedge.host)
+    p = subprocess.run(["docker", "logs", "-f", "frot2"], env=env, capture_output=True,
+                       timeout=60)
+    assert p.stdout.decode().split() == [str(i) for i in range(1, 10001)]
+
+
+def test_logs_follow_truncated_in_place(docker_cli, busybox, kedge):
+    # max-file=1 truncates the file in place: the follower starts again at
+    # its beginning instead of waiting past its old end forever.
+    docker_cli("run", "-d", "--name", "ftrunc", "--log-opt", "max-size=1k", "--log-opt",
+               "max-file=1", "busybox", "sh", "-c",
+               "sleep 1; for i in $(seq 1 100); do echo line-$i-xxxxxxxxxxxxxxxxxxxx; "
+               "sleep 0.02; done")
+    env = dict(os.environ, DOCKER_HOST=kedge.host)
+    p = subprocess.run(["docker", "logs", "-f", "ftrunc"], env=env, capture_output=True,
+                       timeout=60)
+    lines = p.stdout.decode().split()
+    assert lines and lines[-1] == "line-100-xxxxxxxxxxxxxxxxxxxx"
+    nums = [int(l.split("-")[1]) for l in lines]
+    assert nums == sorted(nums)
