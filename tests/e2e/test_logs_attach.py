@@ -378,3 +378,26 @@ def test_logs_follow_truncated_in_place(docker_cli, busybox, kedge):
     assert lines and lines[-1] == "line-100-xxxxxxxxxxxxxxxxxxxx"
     nums = [int(l.split("-")[1]) for l in lines]
     assert nums == sorted(nums)
+
+
+def test_attach_refused_leaves_daemon_up(docker_cli, busybox, kedge):
+    # Attach to a dead container is refused; the refusal used to release
+    # the hijacked connection twice (a double free in the daemon).
+    import signal
+    cid = docker_cli("run", "-d", "busybox", "sleep", "1000").stdout.decode().strip()
+    with open(os.path.join(kedge.exec_root, cid, "shim.pid")) as f:
+        os.kill(int(f.read()), signal.SIGKILL)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        st = json.loads(docker_cli("inspect", cid).stdout)[0]["State"]["Status"]
+        if st == "dead":
+            break
+        time.sleep(0.1)
+    for _ in range(3):
+        head, body = _attach(kedge, cid, "stream=1&stdout=1&stderr=1")
+        assert head.startswith(b"HTTP/1.1 101")
+        assert b"cannot attach to a stopped container" in body
+        r = kedge.http().request("POST", "/containers/%s/attach?stream=1&stdout=1" % cid)
+        assert r.status == 409 and "cannot attach" in r.json()["message"]
+    assert kedge.http().request("GET", "/_ping").status == 200
+    docker_cli("rm", "-f", cid)
