@@ -182,6 +182,7 @@ static void attach_plain(struct request *req, struct attach_req *a, const char *
                 reply_errorf(req, KERR_INTERNAL, "socketpair: %s", strerror(errno));
         } else if (engine_container_attach(a->engine, a->c, sp[0], NULL, 0, &a->o, plain_done,
                                            (void *)(intptr_t)sp[0], &err) < 0) {
+                close(sp[0]); /* refused: done was not called, both ends are ours */
                 close(sp[1]);
                 reply_error(req, &err);
         } else {

@@ -80,8 +80,8 @@ static bool send_queued(struct shim_client *c)
 {
         size_t off = 0;
         while (off < c->out.len) {
-                ssize_t n = send(c->fd, c->out.data + off, c->out.len - off,
-                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+                ssize_t n =
+                    send(c->fd, c->out.data + off, c->out.len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0 && errno == EAGAIN)
@@ -275,8 +275,8 @@ void shim_attach_close_all(struct shim *s)
                 if (fd < 0)
                         continue;
                 close(fd);
-                _cleanup_free_ char *p = xasprintf("%s/%s", s->opts->run_dir,
-                                                   i == 0 ? "attach.sock" : "ctl.sock");
+                _cleanup_free_ char *p =
+                    xasprintf("%s/%s", s->opts->run_dir, i == 0 ? "attach.sock" : "ctl.sock");
                 unlink(p);
         }
         s->attach_listen = s->ctl_listen = -EBADF;

@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LOG_BLOCK (1u << 20) /* read size; also the longest line kept */
+#define LOG_BLOCK   (1u << 20) /* read size; also the longest line kept */
 #define ROTATED_MAX 100
 
 static int digits(const char *s, int n)
@@ -250,8 +250,8 @@ struct reader {
         const struct log_opts *opts;
         log_entry_fn fn;
         void *cls;
-        char *block; /* LOG_BLOCK bytes */
-        size_t have; /* bytes of an unfinished line at block[0] */
+        char *block;   /* LOG_BLOCK bytes */
+        size_t have;   /* bytes of an unfinished line at block[0] */
         bool skipping; /* inside a line longer than the block: dropped */
 };
 
@@ -412,6 +412,61 @@ static int read_existing(struct reader *r, struct log_files *f)
         return 0;
 }
 
+/* After a rotation: files rotated since cur (more than one rotation
+ * between two polls) are base.k-1 ... base.1 when cur became base.k; they
+ * are read, oldest first, before the new current file. */
+static int read_missed(struct reader *r, const char *base, int cur)
+{
+        struct stat c;
+        if (fstat(cur, &c) < 0)
+                return 0;
+        int k = 0;
+        for (int i = 1; i <= ROTATED_MAX && !k; i++) {
+                _cleanup_free_ char *p = xasprintf("%s.%d", base, i);
+                struct stat st;
+                if (stat(p, &st) == 0 && st.st_ino == c.st_ino && st.st_dev == c.st_dev)
+                        k = i;
+        }
+        int ret = 0;
+        for (int i = k - 1; i >= 1 && ret >= 0; i--) {
+                _cleanup_free_ char *p = xasprintf("%s.%d", base, i);
+                int fd = open(p, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                ret = read_fd(r, fd, false);
+                close(fd);
+        }
+        return ret;
+}
+
+/* One poll of the current file: new lines, a truncation (max-file 1
+ * truncates in place) or a rotation. Returns < 0 to stop. */
+static int follow_once(struct reader *r, const char *base, int *cur)
+{
+        for (;;) {
+                if (*cur < 0 && (*cur = open(base, O_RDONLY | O_CLOEXEC)) < 0)
+                        return 0;
+                struct stat a, b;
+                off_t pos = lseek(*cur, 0, SEEK_CUR);
+                if (fstat(*cur, &b) == 0 && pos > b.st_size) {
+                        lseek(*cur, 0, SEEK_SET); /* truncated: new lines start at 0 */
+                        r->have = 0;
+                }
+                int ret = read_fd(r, *cur, true);
+                if (ret < 0 || stat(base, &a) < 0 || fstat(*cur, &b) < 0 || a.st_ino == b.st_ino)
+                        return ret;
+                /* Rotated under us: the rest of this file, any file rotated
+                 * in between, then the new current file from its start. */
+                ret = read_fd(r, *cur, false);
+                if (ret >= 0)
+                        ret = read_missed(r, base, *cur);
+                close(*cur);
+                *cur = -EBADF;
+                if (ret < 0)
+                        return ret;
+        }
+}
+
 /* Follow: poll for growth until the container stops. The shim flushes its
  * buffered log within a few milliseconds, so 50 ms is the added latency. */
 static int follow(struct reader *r, struct log_files *f, struct container *c)
@@ -422,20 +477,7 @@ static int follow(struct reader *r, struct log_files *f, struct container *c)
         int ret = 0;
         while (ret >= 0) {
                 bool running = still_running(c);
-                if (cur < 0)
-                        cur = open(f->base, O_RDONLY | O_CLOEXEC);
-                if (cur >= 0) {
-                        struct stat a, b;
-                        ret = read_fd(r, cur, true);
-                        /* Rotated under us: the rest is in the new file. */
-                        if (ret >= 0 && stat(f->base, &a) == 0 && fstat(cur, &b) == 0 &&
-                            a.st_ino != b.st_ino) {
-                                ret = read_fd(r, cur, false);
-                                close(cur);
-                                cur = open(f->base, O_RDONLY | O_CLOEXEC);
-                                continue;
-                        }
-                }
+                ret = follow_once(r, f->base, &cur);
                 if (!running || ret < 0)
                         break;
                 ret = r->fn(r->cls, NULL); /* flush, and is anyone still listening? */
