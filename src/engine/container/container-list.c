@@ -181,6 +181,30 @@ static int consider(struct list_ctx *x, struct container *c, size_t taken, json_
         return r;
 }
 
+/* The bytes of the container's writable layer, which is what Docker
+ * reports a prune reclaimed (GetContainerLayerSize). */
+static uint64_t upper_size(struct engine *e, struct container *c)
+{
+        char dir[128];
+        container_dir(c, dir, sizeof(dir));
+        _cleanup_free_ char *path = xasprintf("%s/%s/upper", e->data_root, dir);
+        uint64_t size = 0;
+        if (fs_tree_usage(path, &size) < 0)
+                return 0; /* informational, as in moby */
+        return size;
+}
+
+/* docker ps -s: SizeRw is the writable layer, SizeRootFs that plus the
+ * image (moby's GetContainerLayerSize). Outside c->lock: it walks a tree. */
+static void add_sizes(struct engine *e, struct container *c, json_t *item)
+{
+        uint64_t rw = upper_size(e, c);
+        _cleanup_json_ json_t *img = engine_image_inspect(e, c->image_id, NULL);
+        json_int_t isize = json_integer_value(json_object_get(img, "Size"));
+        json_set_int(item, "SizeRw", (json_int_t)rw);
+        json_set_int(item, "SizeRootFs", (json_int_t)rw + isize);
+}
+
 int container_list(struct engine *e, const struct container_list_opts *o, json_t **ret,
                    struct kerr *err)
 {
@@ -199,6 +223,8 @@ int container_list(struct engine *e, const struct container_list_opts *o, json_t
                 int k = consider(&x, list[i], json_array_size(out), &item);
                 if (k < 0)
                         break;
+                if (k > 0 && o->size)
+                        add_sizes(e, list[i], item);
                 if (k > 0)
                         json_array_append_new(out, item);
         }
@@ -209,19 +235,6 @@ int container_list(struct engine *e, const struct container_list_opts *o, json_t
 }
 
 /* --- prune --- */
-
-/* The bytes of the container's writable layer, which is what Docker
- * reports a prune reclaimed (GetContainerLayerSize). */
-static uint64_t upper_size(struct engine *e, struct container *c)
-{
-        char dir[128];
-        container_dir(c, dir, sizeof(dir));
-        _cleanup_free_ char *path = xasprintf("%s/%s/upper", e->data_root, dir);
-        uint64_t size = 0;
-        if (fs_tree_usage(path, &size) < 0)
-                return 0; /* informational, as in moby */
-        return size;
-}
 
 /* Whether prune takes c: stopped, created no later than until (ns; < 0:
  * no bound), labels as label and label! ask (moby's daemon/prune.go). */

@@ -15,6 +15,7 @@ struct container_list_opts {
         const char *filters; /* the query's JSON in either shape; may be NULL */
         bool all;            /* stopped containers too */
         long limit;          /* only the newest n (stopped ones too); <= 0: all */
+        bool size;           /* add SizeRw and SizeRootFs (walks each writable layer) */
 };
 
 /* Docker's container summaries, newest first. An unknown filter key or a
