@@ -214,6 +214,9 @@ static void test_matchers(void **state)
                 {"{\"name\":[\"[\"]}", "a[", false, false, false},
                 {"{\"name\":[\"x\",\"w\"]}", "web", false, true, true}, /* any value */
                 {"{\"name\":[]}", "web", true, true, true},
+                {"{\"name\":[\"(w)\\\\1\"]}", "ww", false, false, false}, /* no back-references */
+                {"{\"name\":[\"w\\\\.b\"]}", "w.b", false, true, false},
+                {"{\"name\":[\"w\\\\\"]}", "w\\", true, true, true}, /* a trailing '\\' */
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 struct filters f;
