@@ -5,6 +5,8 @@
 #   make bench    run the benchmarks (bench/run)
 # SANITIZE=1 builds and tests with AddressSanitizer + UBSan in build-sanitize/.
 # SUITE=unit|e2e limits `make test` to one suite.
+# make fuzz builds the libFuzzer targets with clang in build-fuzz/ and runs
+# each for FUZZ_SECONDS (tests/fuzz/run, docs/internals/fuzzing.md).
 
 BUILDDIR := build
 MESON_OPTS :=
@@ -34,6 +36,17 @@ run: build
 
 bench: build
 	bench/run $(BUILDDIR)
+
+.PHONY: fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := reference filters manifest unpack shim-proto http
+build-fuzz/build.ninja:
+	CC=clang CFLAGS=-fsanitize=fuzzer-no-link meson setup build-fuzz \
+	  -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=false
+
+fuzz: deps build-fuzz/build.ninja
+	ninja -C build-fuzz $(addprefix tests/fuzz/fuzz-,$(FUZZ_TARGETS))
+	tests/fuzz/run build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 format:
 	ninja -C $(BUILDDIR) clang-format

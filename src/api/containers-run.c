@@ -208,10 +208,11 @@ void containers_attach(struct request *req)
         struct attach_req *a = xnew0(struct attach_req);
         a->engine = req->engine;
         a->c = c;
-        bool stream = req_query_bool(req, "stream", false);
-        a->o.in = stream && req_query_bool(req, "stdin", false);
-        a->o.out = stream && req_query_bool(req, "stdout", false);
-        a->o.err = stream && req_query_bool(req, "stderr", false);
+        a->o.stream = req_query_bool(req, "stream", false);
+        a->o.logs = req_query_bool(req, "logs", false);
+        a->o.in = a->o.stream && req_query_bool(req, "stdin", false);
+        a->o.out = req_query_bool(req, "stdout", false);
+        a->o.err = req_query_bool(req, "stderr", false);
         const char *keys = req_query(req, "detachKeys");
         a->detach_keys = keys && keys[0] ? xstrdup(keys) : NULL;
         a->o.detach_keys = a->detach_keys;

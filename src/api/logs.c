@@ -5,6 +5,7 @@
 #include "reply.h"
 #include "stream.h"
 
+#include "base/buf.h"
 #include "base/json.h"
 #include "base/xalloc.h"
 #include "engine/container/container.h"
@@ -18,6 +19,8 @@
 #include <string.h>
 #include <time.h>
 
+#define LOGS_BATCH (256 * 1024) /* frames are sent in batches of this size */
+
 struct logs_job {
         struct engine *engine;
         struct container *c;
@@ -25,13 +28,21 @@ struct logs_job {
         struct api_stream *s;
         struct log_opts opts;
         bool tty, timestamps;
+        struct buf out; /* frames not yet handed to the stream */
 };
+
+static int flush(struct logs_job *j)
+{
+        int r = api_stream_write(j->s, j->out.data, j->out.len);
+        j->out.len = 0;
+        return r;
+}
 
 static int on_entry(void *cls, const struct log_entry *e)
 {
         struct logs_job *j = cls;
-        if (!e) /* a probe while following: is anyone still listening? */
-                return api_stream_write(j->s, "", 0);
+        if (!e) /* the end of a read: send what is batched; is anyone still listening? */
+                return flush(j);
         char ts[48] = "";
         size_t tslen = 0;
         if (j->timestamps) {
@@ -48,12 +59,11 @@ static int on_entry(void *cls, const struct log_entry *e)
                 unsigned char hdr[8] = {(unsigned char)e->stream, 0, 0, 0, (unsigned char)(n >> 24),
                                         (unsigned char)(n >> 16), (unsigned char)(n >> 8),
                                         (unsigned char)n};
-                if (api_stream_write(j->s, hdr, sizeof(hdr)) < 0)
-                        return -EPIPE;
+                buf_append(&j->out, hdr, sizeof(hdr));
         }
-        if (tslen && api_stream_write(j->s, ts, tslen) < 0)
-                return -EPIPE;
-        return api_stream_write(j->s, e->data, e->len);
+        buf_append(&j->out, ts, tslen);
+        buf_append(&j->out, e->data, e->len);
+        return j->out.len >= LOGS_BATCH ? flush(j) : 0;
 }
 
 static void *logs_thread(void *arg)
@@ -62,6 +72,7 @@ static void *logs_thread(void *arg)
         struct kerr err = {0};
         engine_logs_read(j->files, j->c, &j->opts, on_entry, j, &err);
         log_files_free(j->files);
+        buf_release(&j->out);
         api_stream_close(j->s);
         api_stream_unref(j->s);
         container_unref(j->c);
@@ -96,6 +107,25 @@ static int parse_unix_time(const char *s, int64_t *ret)
         return 0;
 }
 
+/* "all", "", -1 or a count of lines. A count past what any log holds
+ * (even past 64 bits) is the whole log, as dockerd treats it; other
+ * negative numbers and non-numbers are refused (dockerd reads them as
+ * "all"). */
+static int parse_tail(const char *s, long *ret)
+{
+        *ret = -1;
+        if (!s || !s[0] || strcmp(s, "all") == 0 || strcmp(s, "-1") == 0)
+                return 0;
+        size_t n = strspn(s, "0123456789");
+        if (n == 0 || s[n])
+                return -EINVAL;
+        errno = 0;
+        char *end;
+        long v = strtol(s, &end, 10);
+        *ret = errno == ERANGE ? -1 : v;
+        return 0;
+}
+
 void containers_logs(struct request *req)
 {
         struct kerr err = {0};
@@ -105,6 +135,7 @@ void containers_logs(struct request *req)
                 return;
         }
         struct logs_job *j = xnew0(struct logs_job);
+        buf_init(&j->out, 0);
         j->engine = req->engine;
         j->c = c;
         j->opts.want_stdout = req_query_bool(req, "stdout", false);
@@ -112,15 +143,10 @@ void containers_logs(struct request *req)
         j->opts.follow = req_query_bool(req, "follow", false);
         j->timestamps = req_query_bool(req, "timestamps", false);
         j->tty = json_is_true(json_object_get(c->config, "Tty"));
-        const char *tail = req_query(req, "tail");
-        j->opts.tail = -1;
-        if (tail && tail[0] && strcmp(tail, "all") != 0) {
-                char *end;
-                long n = strtol(tail, &end, 10);
-                j->opts.tail = (*end || n < 0) ? -1 : n;
-        }
         const char *bad = NULL;
-        if (!j->opts.want_stdout && !j->opts.want_stderr)
+        if (parse_tail(req_query(req, "tail"), &j->opts.tail) < 0)
+                bad = "invalid value for \"tail\": want \"all\" or a number of lines";
+        else if (!j->opts.want_stdout && !j->opts.want_stderr)
                 bad = "You must choose at least one stream";
         else if (parse_unix_time(req_query(req, "since"), &j->opts.since_ns) < 0)
                 bad = "invalid value for \"since\"";

@@ -15,6 +15,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/xalloc.h"
+#include "runtime/cgroup.h"
 #include "shim/proto.h"
 #include "store/store.h"
 
@@ -152,6 +153,22 @@ static bool read_exit_file(struct engine *e, struct container *c, int *code, int
         return true;
 }
 
+/* SIGKILL, then wait (bounded) until the process has exited: its cgroup
+ * can only be removed once it holds no task. Not waiting left the
+ * directories of every killed-shim container behind (rmdir: EBUSY). */
+static void kill_orphan(pid_t pid)
+{
+        int fd = pidfd_open_(pid);
+        if (fd < 0)
+                return; /* gone already */
+        if (syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0) == 0) {
+                struct pollfd p = {.fd = fd, .events = POLLIN};
+                while (poll(&p, 1, 5000) < 0 && errno == EINTR)
+                        ;
+        }
+        close(fd);
+}
+
 static void record_exit(struct engine *e, struct container *c)
 {
         int code = 0;
@@ -169,7 +186,7 @@ static void record_exit(struct engine *e, struct container *c)
         /* The shim died without a word (kill -9): its container is orphaned
          * and nobody supervises it any more, so it goes too. */
         if (!clean && pid > 0)
-                kill(pid, SIGKILL);
+                kill_orphan(pid);
         /* Files go before the state says "exited": a restart that follows
          * at once must not race this cleanup for the run directory. */
         engine_container_cleanup_files(e, c, !clean);
@@ -649,17 +666,13 @@ void engine_container_cleanup_files(struct engine *e, struct container *c, bool 
         char root[300];
         snprintf(root, sizeof(root), "%s/containers/%s/rootfs", e->data_root, c->id);
         umount2(root, MNT_DETACH);
-        /* The shim removes the cgroup after reaping; after a shim crash the
-         * daemon does (an empty cgroup directory is removed with rmdir). */
-        static const char *const ctrls[] = {"memory", "cpu,cpuacct", "cpu", "pids", "cpuset",
-                                            "blkio", "devices", "freezer", "systemd", "unified",
-                                            ""};
-        for (size_t i = 0; i < ARRAY_SIZE(ctrls); i++) {
-                char p[300];
-                snprintf(p, sizeof(p), "/sys/fs/cgroup/%s%skedge/%s", ctrls[i],
-                         ctrls[i][0] ? "/" : "", c->id);
-                rmdir(p);
-        }
+        /* The shim (or runc delete) removes the cgroup after reaping;
+         * after a shim crash the daemon does, in every hierarchy. */
+        char cg[100];
+        snprintf(cg, sizeof(cg), "kedge/%s", c->id);
+        struct kerr err = {0};
+        if (rt_cgroup_remove_everywhere("/sys/fs/cgroup", cg, &err) < 0)
+                log_error("container %s: %s, ignoring", c->id, err.msg);
 }
 
 int engine_containers_restore(struct engine *e, struct kerr *err)

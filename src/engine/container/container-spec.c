@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,10 +47,13 @@ static const char *const all_caps[] = {
         "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
 };
 
+/* moby's defaultLinuxMaskedPaths (daemon/pkg/oci/defaults.go); interrupts
+ * and thermal_throttle after GHSA-6fw5-f8r9-fgfm, powercap after
+ * GHSA-jq35-85cj-fj4p. */
 static const char *const masked_paths[] = {
-        "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-        "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
-        "/sys/firmware", "/sys/devices/virtual/powercap",
+        "/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+        "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi", "/proc/timer_list",
+        "/proc/timer_stats", "/sys/devices/virtual/powercap", "/sys/firmware",
 };
 static const char *const readonly_paths[] = {
         "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
@@ -60,6 +64,20 @@ static json_t *strings(const char *const *v, size_t n)
         json_t *a = json_array();
         for (size_t i = 0; i < n; i++)
                 json_array_append_new(a, json_string(v[i]));
+        return a;
+}
+
+/* masked_paths plus each CPU's thermal_throttle directory the host has, as
+ * moby adds them per possible CPU. */
+static json_t *build_masked_paths(void)
+{
+        json_t *a = strings(masked_paths, ARRAY_SIZE(masked_paths));
+        glob_t g;
+        if (glob("/sys/devices/system/cpu/cpu[0-9]*/thermal_throttle", GLOB_ONLYDIR, NULL, &g) == 0) {
+                for (size_t i = 0; i < g.gl_pathc; i++)
+                        json_array_append_new(a, json_string(g.gl_pathv[i]));
+                globfree(&g);
+        }
         return a;
 }
 
@@ -440,6 +458,10 @@ static json_t *build_mounts(struct engine *e, struct container *c, struct kerr *
                             "mode=0620", "gid=5"));
         add_mount(m, "/sys", "sysfs", "sysfs",
                   json_pack("[ssss]", "nosuid", "noexec", "nodev", ro_sys ? "ro" : "rw"));
+        /* The container's own cgroup (it has a cgroup namespace), as in
+         * moby's default spec: read-only unless privileged. */
+        add_mount(m, "/sys/fs/cgroup", "cgroup", "cgroup",
+                  json_pack("[ssss]", ro_sys ? "ro" : "rw", "nosuid", "noexec", "nodev"));
         add_mount(m, "/dev/mqueue", "mqueue", "mqueue", json_pack("[sss]", "nosuid", "noexec", "nodev"));
         add_mount(m, "/dev/shm", "tmpfs", "shm",
                   json_pack("[sssss]", "nosuid", "noexec", "nodev", "mode=1777", shmopt));
@@ -467,10 +489,33 @@ static json_t *build_mounts(struct engine *e, struct container *c, struct kerr *
         return m;
 }
 
+/* Docker's device rules, exactly as moby's default spec has them
+ * (daemon/pkg/oci/defaults.go DefaultLinuxSpec): deny everything, allow
+ * /dev/zero, null, urandom, random, tty and console, deny /dev/fuse.
+ * --privileged appends "allow everything" (daemon/oci_linux.go WithDevices).
+ * The runtime adds its own defaults after them (runtime/devices.h). */
+static json_t *build_devices(bool privileged)
+{
+        static const struct {
+                bool allow;
+                int major, minor;
+        } rules[] = {{true, 1, 5}, {true, 1, 3}, {true, 1, 9}, {true, 1, 8},
+                     {true, 5, 0}, {true, 5, 1}, {false, 10, 229}};
+        json_t *a = json_pack("[{sb ss}]", "allow", 0, "access", "rwm");
+        for (size_t i = 0; i < ARRAY_SIZE(rules); i++)
+                json_array_append_new(a, json_pack("{sb ss si si ss}", "allow", rules[i].allow,
+                                                   "type", "c", "major", rules[i].major, "minor",
+                                                   rules[i].minor, "access", "rwm"));
+        if (privileged)
+                json_array_append_new(a, json_pack("{sb ss}", "allow", 1, "access", "rwm"));
+        return a;
+}
+
 static json_t *build_resources(struct container *c)
 {
         json_t *hc = c->host_config;
         json_t *res = json_object();
+        json_set(res, "devices", build_devices(json_is_true(json_object_get(hc, "Privileged"))));
         json_int_t mem = json_integer_value(json_object_get(hc, "Memory"));
         json_int_t swap = json_integer_value(json_object_get(hc, "MemorySwap"));
         if (mem > 0) {
@@ -613,7 +658,7 @@ int container_spec_write(struct engine *e, struct container *c, struct kerr *err
         snprintf(cg, sizeof(cg), "/kedge/%s", c->id);
         json_set_str(linux_, "cgroupsPath", cg);
         if (!privileged) {
-                json_set(linux_, "maskedPaths", strings(masked_paths, ARRAY_SIZE(masked_paths)));
+                json_set(linux_, "maskedPaths", build_masked_paths());
                 json_set(linux_, "readonlyPaths", strings(readonly_paths, ARRAY_SIZE(readonly_paths)));
         }
         const char *hostname = json_get_str(c->config, "Hostname");

@@ -145,6 +145,8 @@ void engine_monitor_stop(struct engine *e);
 
 struct attach_opts {
         bool in, out, err; /* which streams */
+        bool logs;         /* first the past output (of out and err) */
+        bool stream;       /* then the live streams; without, only the logs */
         const char *detach_keys; /* NULL: ctrl-p,ctrl-q */
 };
 
