@@ -234,7 +234,8 @@ static int limit_of(struct request *req, long *ret)
 void containers_list(struct request *req)
 {
         struct container_list_opts o = {.filters = req_query(req, "filters"),
-                                        .all = req_query_bool(req, "all", false)};
+                                        .all = req_query_bool(req, "all", false),
+                                        .size = req_query_bool(req, "size", false)};
         if (limit_of(req, &o.limit) < 0)
                 return;
         struct kerr err = {0};

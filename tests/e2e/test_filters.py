@@ -194,11 +194,18 @@ def test_container_prune_until(docker_cli, kedge, busybox):
     assert st == 400 and body["message"] == "invalid filter 'status'"
 
 
-def test_container_prune_reports_space(docker_py, busybox):
+def test_container_prune_reports_space_and_ps_size(docker_py, busybox):
     c = docker_py.containers.run("busybox", ["sh", "-c", "head -c 1048576 /dev/zero > /blob"],
                                  detach=True)
     assert c.wait()["StatusCode"] == 0
     empty = docker_py.containers.create("busybox", ["true"], labels={"empty": "1"})
+    # docker ps -s: the writable layer, and that plus the image
+    sizes = {x["Id"]: x for x in docker_py.api.containers(all=True, size=True)}
+    image_size = docker_py.images.get("busybox").attrs["Size"]
+    assert 1048576 <= sizes[c.id]["SizeRw"] < 1048576 + 65536, sizes[c.id]
+    assert sizes[c.id]["SizeRootFs"] == sizes[c.id]["SizeRw"] + image_size
+    assert sizes[empty.id]["SizeRw"] == 0 and sizes[empty.id]["SizeRootFs"] == image_size
+    assert "SizeRw" not in docker_py.api.containers(all=True)[0]
     rep = docker_py.containers.prune(filters={"label": "empty"})
     assert rep["ContainersDeleted"] == [empty.id] and rep["SpaceReclaimed"] == 0
     rep = docker_py.containers.prune()

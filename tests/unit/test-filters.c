@@ -214,6 +214,17 @@ static void test_matchers(void **state)
                 {"{\"name\":[\"[\"]}", "a[", false, false, false},
                 {"{\"name\":[\"x\",\"w\"]}", "web", false, true, true}, /* any value */
                 {"{\"name\":[]}", "web", true, true, true},
+                {"{\"name\":[\"(w)\\\\1\"]}", "ww", false, false, false}, /* no back-references */
+                {"{\"name\":[\"w\\\\.b\"]}", "w.b", false, true, false},
+                {"{\"name\":[\"w\\\\\"]}", "w\\", true, true, true}, /* a trailing '\\' */
+                /* counted repetitions as RE2 bounds them (glibc would take seconds) */
+                {"{\"name\":[\"^[a-z]{1,64}$\"]}", "web", false, true, false},
+                {"{\"name\":[\"^(w[e]{1,3}){1,9}b\"]}", "web", false, true, false},
+                {"{\"name\":[\"((a{1,100}){1,100}){1,100}\"]}", "aaa", false, false, false},
+                {"{\"name\":[\"(a{1,100}){1,100}\"]}", "aaa", false, false, false},
+                {"{\"name\":[\"a{1001}\"]}", "aaa", false, false, false},
+                {"{\"name\":[\"[]{]{1,999}\"]}", "{", false, true, false},
+                {"{\"name\":[\"[[:alpha:]]{2}b\"]}", "web", false, true, false},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 struct filters f;

@@ -1,6 +1,7 @@
 /* container-list.c - container list and prune: resolves the filters that
  * name other objects (before/since, id, ancestor), matches each container
- * under its lock (container-filter.c) and renders Docker's summaries. */
+ * (container-filter.c) and renders Docker's summary from one copy of it
+ * taken under its lock. */
 #include "container-list.h"
 
 #include "container-filter.h"
@@ -134,28 +135,67 @@ static json_t *networks_json(const json_t *hc)
         return nets;
 }
 
-/* Docker's container summary. Caller holds c->lock. */
-static json_t *summary_locked(const struct list_ctx *x, struct container *c)
+/* What list and prune read of one container: a copy taken under its lock,
+ * so the filters and the summary see one state. (The fields are those of
+ * the container_snapshot the state-owner work introduces; once both are
+ * in, this becomes container_snapshot_init plus the status text.) */
+struct list_snap {
+        char id[65];
+        char *name; /* without the leading '/' */
+        char *image_id, *image_ref;
+        int64_t created_ns, started_ns;
+        enum container_state state;
+        int exit_code;
+        json_t *config, *host_config; /* fixed at create: new references */
+        char status[128];             /* "Up 3 seconds", ... */
+};
+
+static void list_snap_init(struct list_snap *s, struct container *c, int64_t now)
 {
-        char status[128];
-        container_status_text_locked(c, x->now, status, sizeof(status));
-        _cleanup_free_ char *cmd = command_of(c->config);
-        json_t *labels = json_object_get(c->config, "Labels");
-        const char *mode = json_get_str(c->host_config, "NetworkMode");
-        return json_pack("{ss s[s+] ss ss ss sI s[] so ss ss s{ss} s{so} so}", "Id", c->id,
-                         "Names", "/", c->name, "Image", c->image_ref, "ImageID", c->image_id,
-                         "Command", cmd, "Created", (json_int_t)(c->created_ns / 1000000000),
+        *s = (struct list_snap){0};
+        memcpy(s->id, c->id, sizeof(s->id));
+        s->image_id = xstrdup(c->image_id ? c->image_id : "");
+        s->image_ref = xstrdup(c->image_ref ? c->image_ref : "");
+        s->created_ns = c->created_ns;
+        s->config = json_incref(c->config);
+        s->host_config = json_incref(c->host_config);
+        pthread_mutex_lock(&c->lock);
+        s->name = xstrdup(c->name);
+        s->state = c->state;
+        s->exit_code = c->exit_code;
+        s->started_ns = c->started_ns;
+        container_status_text_locked(c, now, s->status, sizeof(s->status));
+        pthread_mutex_unlock(&c->lock);
+}
+
+static void list_snap_release(struct list_snap *s)
+{
+        free(s->name);
+        free(s->image_id);
+        free(s->image_ref);
+        json_decref(s->config);
+        json_decref(s->host_config);
+}
+
+/* Docker's container summary. */
+static json_t *summary_of(const struct list_snap *s)
+{
+        _cleanup_free_ char *cmd = command_of(s->config);
+        json_t *labels = json_object_get(s->config, "Labels");
+        const char *mode = json_get_str(s->host_config, "NetworkMode");
+        return json_pack("{ss s[s+] ss ss ss sI s[] so ss ss s{ss} s{so} so}", "Id", s->id,
+                         "Names", "/", s->name, "Image", s->image_ref, "ImageID", s->image_id,
+                         "Command", cmd, "Created", (json_int_t)(s->created_ns / 1000000000),
                          "Ports", "Labels",
                          json_is_object(labels) ? json_incref(labels) : json_object(), "State",
-                         container_state_name(c->state), "Status", status, "HostConfig",
+                         container_state_name(s->state), "Status", s->status, "HostConfig",
                          "NetworkMode", mode ? mode : "bridge", "NetworkSettings", "Networks",
-                         networks_json(c->host_config), "Mounts",
-                         container_filter_mounts(c->host_config));
+                         networks_json(s->host_config), "Mounts",
+                         container_filter_mounts(s->host_config));
 }
 
 /* moby's includeContainerInList for one container: -1 stop, 0 leave out,
- * 1 include (*ret_item set). Matched and rendered under c->lock, so the
- * summary shows the state the filters saw. */
+ * 1 include (*ret_item set). */
 static int consider(struct list_ctx *x, struct container *c, size_t taken, json_t **ret_item)
 {
         if (x->before[0]) {
@@ -165,20 +205,45 @@ static int consider(struct list_ctx *x, struct container *c, size_t taken, json_
         }
         if (x->since[0] && strcmp(c->id, x->since) == 0)
                 return -1;
-        int r = 0;
-        pthread_mutex_lock(&c->lock);
+        struct list_snap s;
+        list_snap_init(&s, c, x->now);
         struct container_view v = {
-                .id = c->id, .name = c->name, .image_id = c->image_id,
-                .state = container_state_name(c->state), .running = is_running(c->state),
-                .started = c->has_been_started, .exit_code = c->exit_code,
-                .config = c->config, .host_config = c->host_config};
+                .id = s.id, .name = s.name, .image_id = s.image_id,
+                .state = container_state_name(s.state), .running = is_running(s.state),
+                .started = s.started_ns > 0, .exit_code = s.exit_code,
+                .config = s.config, .host_config = s.host_config};
+        int r = 0;
         if ((v.running || x->all || x->limit > 0) && container_filter_match(&x->cf, &v)) {
                 r = x->limit > 0 && (long)taken >= x->limit ? -1 : 1;
                 if (r > 0)
-                        *ret_item = summary_locked(x, c);
+                        *ret_item = summary_of(&s);
         }
-        pthread_mutex_unlock(&c->lock);
+        list_snap_release(&s);
         return r;
+}
+
+/* The bytes of the container's writable layer, which is what Docker
+ * reports a prune reclaimed (GetContainerLayerSize). */
+static uint64_t upper_size(struct engine *e, struct container *c)
+{
+        char dir[128];
+        container_dir(c, dir, sizeof(dir));
+        _cleanup_free_ char *path = xasprintf("%s/%s/upper", e->data_root, dir);
+        uint64_t size = 0;
+        if (fs_tree_usage(path, &size) < 0)
+                return 0; /* informational, as in moby */
+        return size;
+}
+
+/* docker ps -s: SizeRw is the writable layer, SizeRootFs that plus the
+ * image (moby's GetContainerLayerSize). Outside c->lock: it walks a tree. */
+static void add_sizes(struct engine *e, struct container *c, json_t *item)
+{
+        uint64_t rw = upper_size(e, c);
+        _cleanup_json_ json_t *img = engine_image_inspect(e, c->image_id, NULL);
+        json_int_t isize = json_integer_value(json_object_get(img, "Size"));
+        json_set_int(item, "SizeRw", (json_int_t)rw);
+        json_set_int(item, "SizeRootFs", (json_int_t)rw + isize);
 }
 
 int container_list(struct engine *e, const struct container_list_opts *o, json_t **ret,
@@ -199,6 +264,8 @@ int container_list(struct engine *e, const struct container_list_opts *o, json_t
                 int k = consider(&x, list[i], json_array_size(out), &item);
                 if (k < 0)
                         break;
+                if (k > 0 && o->size)
+                        add_sizes(e, list[i], item);
                 if (k > 0)
                         json_array_append_new(out, item);
         }
@@ -210,28 +277,16 @@ int container_list(struct engine *e, const struct container_list_opts *o, json_t
 
 /* --- prune --- */
 
-/* The bytes of the container's writable layer, which is what Docker
- * reports a prune reclaimed (GetContainerLayerSize). */
-static uint64_t upper_size(struct engine *e, struct container *c)
-{
-        char dir[128];
-        container_dir(c, dir, sizeof(dir));
-        _cleanup_free_ char *path = xasprintf("%s/%s/upper", e->data_root, dir);
-        uint64_t size = 0;
-        if (fs_tree_usage(path, &size) < 0)
-                return 0; /* informational, as in moby */
-        return size;
-}
-
 /* Whether prune takes c: stopped, created no later than until (ns; < 0:
  * no bound), labels as label and label! ask (moby's daemon/prune.go). */
 static bool prune_selects(const struct filters *f, int64_t until, struct container *c)
 {
-        pthread_mutex_lock(&c->lock);
-        bool take = !is_running(c->state) && c->state != CONTAINER_REMOVING &&
-                    (until < 0 || c->created_ns <= until) &&
-                    filters_match_prune_labels(f, json_object_get(c->config, "Labels"));
-        pthread_mutex_unlock(&c->lock);
+        struct list_snap s;
+        list_snap_init(&s, c, 0);
+        bool take = !is_running(s.state) && s.state != CONTAINER_REMOVING &&
+                    (until < 0 || s.created_ns <= until) &&
+                    filters_match_prune_labels(f, json_object_get(s.config, "Labels"));
+        list_snap_release(&s);
         return take;
 }
 

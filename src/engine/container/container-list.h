@@ -1,7 +1,8 @@
 /* container-list.h - GET /containers/json and POST /containers/prune with
  * moby's filters (daemon/list.go, daemon/prune.go). Each container is
- * matched and rendered under its own lock, so a summary is one consistent
- * state; results are Docker's JSON, which api/ sends as they are. */
+ * matched and rendered from one copy taken under its lock, so a summary is
+ * one consistent state; results are Docker's JSON, which api/ sends as
+ * they are. */
 #pragma once
 
 #include "base/err.h"
@@ -15,6 +16,7 @@ struct container_list_opts {
         const char *filters; /* the query's JSON in either shape; may be NULL */
         bool all;            /* stopped containers too */
         long limit;          /* only the newest n (stopped ones too); <= 0: all */
+        bool size;           /* add SizeRw and SizeRootFs (walks each writable layer) */
 };
 
 /* Docker's container summaries, newest first. An unknown filter key or a
