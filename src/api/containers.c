@@ -89,13 +89,13 @@ void containers_create(struct request *req)
                 reply_error(req, &err);
                 return;
         }
-        reply_json(req, MHD_HTTP_CREATED, json_pack("{ss so}", "Id", c->id, "Warnings", warnings));
+        reply_json(req, MHD_HTTP_CREATED,
+                   json_pack("{ss so}", "Id", container_id(c), "Warnings", warnings));
         container_unref(c);
 }
 
-static json_t *state_json(struct container *c)
+static json_t *state_json(const struct container_snapshot *c)
 {
-        pthread_mutex_lock(&c->lock);
         json_t *s = json_pack("{ss sb sb sb sb sb sb si si ss so so}", "Status",
                               container_state_name(c->state), "Running",
                               c->state == CONTAINER_RUNNING || c->state == CONTAINER_PAUSED,
@@ -105,11 +105,10 @@ static json_t *state_json(struct container *c)
                               "Pid", c->pid, "ExitCode", c->exit_code, "Error",
                               c->error ? c->error : "", "StartedAt", time_json(c->started_ns),
                               "FinishedAt", time_json(c->finished_ns));
-        pthread_mutex_unlock(&c->lock);
         return s;
 }
 
-static json_t *network_settings(struct container *c)
+static json_t *network_settings(const struct container_snapshot *c)
 {
         const char *mode = json_get_str(c->host_config, "NetworkMode");
         json_t *nets = json_object();
@@ -125,7 +124,7 @@ static json_t *network_settings(struct container *c)
                          "Ports", json_object(), "SandboxID", "SandboxKey", "", "Networks", nets);
 }
 
-static json_t *mounts_json(struct container *c)
+static json_t *mounts_json(const struct container_snapshot *c)
 {
         json_t *out = json_array();
         size_t i;
@@ -153,7 +152,7 @@ static json_t *mounts_json(struct container *c)
         return out;
 }
 
-static json_t *inspect_json(struct request *req, struct container *c)
+static json_t *inspect_json(struct request *req, const struct container_snapshot *c)
 {
         struct engine *e = req->engine;
         json_t *cfg = c->config;
@@ -189,9 +188,7 @@ static json_t *inspect_json(struct request *req, struct container *c)
         json_set_str(v, "HostsPath", p);
         json_set_str(v, "LogPath", log);
         json_set_str(v, "Name", name);
-        pthread_mutex_lock(&c->lock);
         json_set_int(v, "RestartCount", c->restart_count);
-        pthread_mutex_unlock(&c->lock);
         json_set_str(v, "Driver", "overlay2");
         json_set_str(v, "Platform", "linux");
         json_set_str(v, "MountLabel", "");
@@ -213,11 +210,16 @@ static json_t *inspect_json(struct request *req, struct container *c)
 void containers_inspect(struct request *req)
 {
         _cleanup_(container_unrefp) struct container *c = containers_lookup(req);
-        if (c)
-                reply_json(req, MHD_HTTP_OK, inspect_json(req, c));
+        if (!c)
+                return;
+        /* A copy taken under the container's lock: a concurrent rename or
+         * exit changes the record, never what is being rendered. */
+        _cleanup_(container_snapshot_release) struct container_snapshot snap;
+        container_snapshot_init(&snap, c);
+        reply_json(req, MHD_HTTP_OK, inspect_json(req, &snap));
 }
 
-static char *command_string(struct container *c)
+static char *command_string(const struct container_snapshot *c)
 {
         struct buf b;
         buf_init(&b, 0);
@@ -239,7 +241,7 @@ static char *command_string(struct container *c)
         return buf_steal(&b);
 }
 
-static json_t *list_item(struct container *c, int64_t now)
+static json_t *list_item(const struct container_snapshot *c, int64_t now)
 {
         char status[128];
         container_status_text(c, now, status, sizeof(status));
@@ -247,9 +249,7 @@ static json_t *list_item(struct container *c, int64_t now)
         snprintf(name, sizeof(name), "/%s", c->name);
         char *cmd = command_string(c);
         json_t *labels = json_object_get(c->config, "Labels");
-        pthread_mutex_lock(&c->lock);
         const char *state = container_state_name(c->state);
-        pthread_mutex_unlock(&c->lock);
         json_t *v = json_pack(
                 "{ss s[s] ss ss ss sI s[] so ss ss s{ss} s{s{}} so}", "Id", c->id, "Names", name,
                 "Image", c->image_ref, "ImageID", c->image_id, "Command", cmd, "Created",
@@ -264,7 +264,7 @@ static json_t *list_item(struct container *c, int64_t now)
         return v;
 }
 
-static bool name_matches(const struct filters *f, struct container *c)
+static bool name_matches(const struct filters *f, const struct container_snapshot *c)
 {
         size_t n = filters_count(f, "name");
         for (size_t i = 0; i < n; i++)
@@ -285,13 +285,11 @@ static bool any_value(const struct filters *f, const char *key, const char *valu
         return n == 0;
 }
 
-static bool list_match(const struct filters *f, struct container *c)
+static bool list_match(const struct filters *f, const struct container_snapshot *c)
 {
-        pthread_mutex_lock(&c->lock);
         const char *state = container_state_name(c->state);
         int code = c->exit_code;
         bool exited = c->state == CONTAINER_EXITED;
-        pthread_mutex_unlock(&c->lock);
         if (!any_value(f, "id", c->id, true) || !name_matches(f, c) ||
             !any_value(f, "status", state, false) ||
             !filters_match_labels(f, "label", json_object_get(c->config, "Labels")))
@@ -333,7 +331,9 @@ void containers_list(struct request *req)
         json_t *out = json_array();
         int64_t now = now_ns();
         for (size_t i = 0; i < n; i++) {
-                struct container *c = list[i];
+                _cleanup_(container_snapshot_release) struct container_snapshot snap;
+                container_snapshot_init(&snap, list[i]);
+                const struct container_snapshot *c = &snap;
                 bool is_before = before && (strcmp(c->name, before[0] == '/' ? before + 1 : before) == 0 ||
                                             strncmp(c->id, before, strlen(before)) == 0);
                 bool is_since = since && (strcmp(c->name, since[0] == '/' ? since + 1 : since) == 0 ||
@@ -346,10 +346,7 @@ void containers_list(struct request *req)
                 }
                 if (!seen_before)
                         continue;
-                pthread_mutex_lock(&c->lock);
-                bool running = c->state == CONTAINER_RUNNING || c->state == CONTAINER_PAUSED ||
-                               c->state == CONTAINER_RESTARTING;
-                pthread_mutex_unlock(&c->lock);
+                bool running = container_state_is_running(c->state);
                 if (!all && !running && !filters_count(&f, "status") && !filters_count(&f, "exited"))
                         continue;
                 if (!list_match(&f, c))
@@ -413,17 +410,16 @@ void containers_prune(struct request *req)
         engine_container_list(req->engine, &list, &n);
         json_t *deleted = json_array();
         for (size_t i = 0; i < n; i++) {
-                struct container *c = list[i];
-                pthread_mutex_lock(&c->lock);
-                bool stopped = c->state == CONTAINER_EXITED || c->state == CONTAINER_CREATED ||
-                               c->state == CONTAINER_DEAD;
-                pthread_mutex_unlock(&c->lock);
-                if (!stopped || (until_ns && c->created_ns >= until_ns) ||
-                    !filters_match_labels(&f, "label", json_object_get(c->config, "Labels")))
+                _cleanup_(container_snapshot_release) struct container_snapshot c;
+                container_snapshot_init(&c, list[i]);
+                bool stopped = c.state == CONTAINER_EXITED || c.state == CONTAINER_CREATED ||
+                               c.state == CONTAINER_DEAD;
+                if (!stopped || (until_ns && c.created_ns >= until_ns) ||
+                    !filters_match_labels(&f, "label", json_object_get(c.config, "Labels")))
                         continue;
                 struct kerr e2 = {0};
-                if (engine_container_remove(req->engine, c, false, false, &e2) == 0)
-                        json_array_append_new(deleted, json_string(c->id));
+                if (engine_container_remove(req->engine, list[i], false, false, &e2) == 0)
+                        json_array_append_new(deleted, json_string(c.id));
         }
         engine_container_list_free(list, n);
         filters_release(&f);

@@ -1,6 +1,6 @@
 #include "logs.h"
 
-#include "container.h"
+#include "container-internal.h"
 #include "engine/engine.h"
 
 #include "base/json.h"
