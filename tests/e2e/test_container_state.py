@@ -228,3 +228,35 @@ def test_restore_start_time_mismatch_is_gone(docker_cli, busybox, kedge):
     finally:
         victim.kill()
         victim.wait()
+
+
+def test_container_writes_survive_concurrent_image_rollbacks(busybox, kedge):
+    """An image transaction that rolls back (rmi of an image in use: 409)
+    must not take container records written meanwhile with it: they were
+    sharing one SQLite connection, so a concurrent create's INSERT landed
+    inside the image transaction and vanished with its ROLLBACK."""
+    first = create(kedge, "holder").json()["Id"]  # makes every rmi a 409
+    stop = threading.Event()
+    statuses = []
+
+    def rmi():
+        while not stop.is_set():
+            statuses.append(api(kedge, "DELETE", "/images/busybox").status)
+
+    ts = [threading.Thread(target=rmi) for _ in range(3)]
+    [t.start() for t in ts]
+    made = [first]
+    try:
+        for i in range(60):
+            r = create(kedge, "w%d" % i)
+            assert r.status == 201, r.body
+            made.append(r.json()["Id"])
+    finally:
+        stop.set()
+        [t.join() for t in ts]
+    assert statuses and set(statuses) == {409}, set(statuses)
+    assert sorted(r[0] for r in db_rows(kedge)) == sorted(made)
+    # And after a restart (what the record says is what there is).
+    kedge.stop()
+    kedge.start()
+    assert len(kedge.http().request("GET", "/containers/json?all=1").json()) == len(made)

@@ -89,7 +89,9 @@ void container_snapshot_init(struct container_snapshot *ret, struct container *c
         pthread_mutex_lock(&c->lock);
         ret->name = xstrdup(c->name);
         ret->state = container_state_public(c->state, c->has_been_started);
-        ret->pid = c->pid;
+        /* A start in progress already knows the pid: not shown until the
+         * container runs, so Running and Pid always agree. */
+        ret->pid = container_state_is_running(c->state) ? c->pid : 0;
         ret->exit_code = c->exit_code;
         ret->restart_count = c->restart_count;
         ret->error = c->error ? xstrdup(c->error) : NULL;
@@ -140,6 +142,8 @@ void engine_containers_release(struct engine *e)
                 container_unref(e->containers[i]);
         free(e->containers);
         e->containers = NULL;
+        sqlite3_close(e->containers_db);
+        e->containers_db = NULL;
         e->ncontainers = e->containers_cap = 0;
 }
 
@@ -224,7 +228,14 @@ void engine_container_list_free(struct container **list, size_t n)
         free(list);
 }
 
-/* --- persistence --- */
+/* --- persistence: the containers table, on the module's own connection
+ * (store_connect), so that no image transaction takes a container write
+ * with it on ROLLBACK or crash --- */
+
+static int db_error(struct engine *e, struct kerr *err, const char *what)
+{
+        return kerr_set(err, KERR_INTERNAL, EIO, "%s: %s", what, sqlite3_errmsg(e->containers_db));
+}
 
 static const char conflict_fmt[] =
         "Conflict. The container name \"/%s\" is already in use by container \"%s\". You have "
@@ -259,14 +270,14 @@ int container_row_update_locked(struct engine *e, struct container *c, struct ke
                 " has_been_started = ?, shim_pid = ?, boot_id = ?, shim_start = ?,"
                 " pid_start = ?, name = ? WHERE id = ?";
         sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(e->store->db, sql, -1, &st, NULL) != SQLITE_OK)
-                return store_sql_error(e->store, err, "save container");
+        if (sqlite3_prepare_v2(e->containers_db, sql, -1, &st, NULL) != SQLITE_OK)
+                return db_error(e, err, "save container");
         int i = bind_state(st, 1, c);
         sqlite3_bind_text(st, i++, c->name, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, i++, c->id, -1, SQLITE_TRANSIENT);
         int rc = sqlite3_step(st);
         sqlite3_finalize(st);
-        return rc == SQLITE_DONE ? 0 : store_sql_error(e->store, err, "save container");
+        return rc == SQLITE_DONE ? 0 : db_error(e, err, "save container");
 }
 
 /* A plain INSERT: the UNIQUE name column refuses a duplicate that slipped
@@ -279,8 +290,8 @@ static int row_insert(struct engine *e, struct container *c, struct kerr *err)
                 " finished_at, restart_count, has_been_started, shim_pid, boot_id, shim_start,"
                 " pid_start) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
         sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(e->store->db, sql, -1, &st, NULL) != SQLITE_OK)
-                return store_sql_error(e->store, err, "save container");
+        if (sqlite3_prepare_v2(e->containers_db, sql, -1, &st, NULL) != SQLITE_OK)
+                return db_error(e, err, "save container");
         _cleanup_free_ char *config = json_to_string(c->config);
         _cleanup_free_ char *host_config = json_to_string(c->host_config);
         _cleanup_free_ char *networking = json_to_string(c->networking);
@@ -300,7 +311,7 @@ static int row_insert(struct engine *e, struct container *c, struct kerr *err)
         sqlite3_finalize(st);
         if (rc == SQLITE_CONSTRAINT)
                 return 1;
-        return rc == SQLITE_DONE ? 0 : store_sql_error(e->store, err, "save container");
+        return rc == SQLITE_DONE ? 0 : db_error(e, err, "save container");
 }
 
 int engine_containers_insert(struct engine *e, struct container *c, struct kerr *err)
@@ -374,13 +385,15 @@ static void sweep_orphan_dirs(struct engine *e)
 
 int engine_containers_load(struct engine *e, struct kerr *err)
 {
+        if (!e->containers_db && store_connect(e->store, &e->containers_db, err) < 0)
+                return -EIO;
         static const char sql[] =
                 "SELECT id, name, image_id, image_ref, created, state, pid, exit_code, error,"
                 " oom_killed, started_at, finished_at, restart_count, has_been_started, shim_pid,"
                 " config, host_config, networking, boot_id, shim_start, pid_start FROM containers";
         sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(e->store->db, sql, -1, &st, NULL) != SQLITE_OK)
-                return store_sql_error(e->store, err, "load containers");
+        if (sqlite3_prepare_v2(e->containers_db, sql, -1, &st, NULL) != SQLITE_OK)
+                return db_error(e, err, "load containers");
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 struct container *c = container_from_row(st);
@@ -391,7 +404,7 @@ int engine_containers_load(struct engine *e, struct kerr *err)
         }
         sqlite3_finalize(st);
         if (rc != SQLITE_DONE)
-                return store_sql_error(e->store, err, "load containers");
+                return db_error(e, err, "load containers");
         sweep_orphan_dirs(e);
         return 0;
 }
@@ -399,13 +412,13 @@ int engine_containers_load(struct engine *e, struct kerr *err)
 static int delete_row(struct engine *e, const char *id, struct kerr *err)
 {
         sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(e->store->db, "DELETE FROM containers WHERE id = ?", -1, &st,
+        if (sqlite3_prepare_v2(e->containers_db, "DELETE FROM containers WHERE id = ?", -1, &st,
                                NULL) != SQLITE_OK)
-                return store_sql_error(e->store, err, "delete container");
+                return db_error(e, err, "delete container");
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         int rc = sqlite3_step(st);
         sqlite3_finalize(st);
-        return rc == SQLITE_DONE ? 0 : store_sql_error(e->store, err, "delete container");
+        return rc == SQLITE_DONE ? 0 : db_error(e, err, "delete container");
 }
 
 /* --- rename and remove --- */
