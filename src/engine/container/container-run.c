@@ -677,7 +677,13 @@ int engine_container_restart(struct engine *e, struct container *c, int timeout,
         if (r < 0 && err->kind != KERR_NOT_MODIFIED)
                 return r;
         kerr_clear(err);
-        return engine_container_start(e, c, err);
+        r = engine_container_start(e, c, err);
+        /* Another client started it in between: it runs, as asked. */
+        if (r < 0 && err->kind == KERR_NOT_MODIFIED) {
+                kerr_clear(err);
+                return 0;
+        }
+        return r;
 }
 
 int engine_container_resize(struct engine *e, struct container *c, unsigned rows, unsigned cols,
