@@ -575,6 +575,8 @@ int engine_container_start(struct engine *e, struct container *c, struct kerr *e
                 r = container_row_update_locked(e, c, err);
         pthread_mutex_unlock(&c->lock);
         watch(e, c, pidfd);
+        /* Clients that attached while the start was under way. */
+        container_attach_pending(e, c);
         return r;
 }
 

@@ -134,7 +134,7 @@ static bool still_running(struct container *c)
 {
         pthread_mutex_lock(&c->lock);
         bool running = c->state == CONTAINER_RUNNING || c->state == CONTAINER_PAUSED ||
-                       c->state == CONTAINER_RESTARTING;
+                       c->state == CONTAINER_RESTARTING || c->state == CONTAINER_STARTING;
         pthread_mutex_unlock(&c->lock);
         return running;
 }
