@@ -56,6 +56,24 @@ def worker(sock, stop, seed, archives, done, inflight):
             time.sleep(0.01)
 
 
+def shims(exec_root):
+    """(pid, container id) of every shim process of this daemon."""
+    out = []
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % p, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if b"--run-dir" in argv:
+            run_dir = argv[argv.index(b"--run-dir") + 1].decode()
+            if run_dir.startswith(exec_root + "/"):
+                out.append((int(p), os.path.basename(run_dir)))
+    return out
+
+
 def check(d, keep):
     root = d.data_root
     con = sqlite3.connect(os.path.join(root, "kedge.db"), timeout=10)
@@ -95,8 +113,21 @@ def check(d, keep):
         "GET", "/containers/json?all=1").json()}
     assert set(api) == set(containers), ("api only", set(api) - set(containers),
                                          "db only", set(containers) - set(api))
+    runs = set(os.listdir(d.exec_root)) if os.path.isdir(d.exec_root) else set()
     for cid, st in containers.items():
         assert api[cid]["State"] == st
+        if st == "running":
+            # Adopted, not merely recorded: its process is there.
+            assert cid in runs, ("running without its run directory", cid)
+            pid = d.http().request("GET", "/containers/%s/json" % cid).json()["State"]["Pid"]
+            assert pid > 0, cid
+            os.kill(pid, 0)
+    running = {c for c, st in containers.items() if st == "running"}
+    assert runs <= running, ("run dirs of stopped containers", runs - running)
+    # No shim outlives its container's record (an interrupted start leaves
+    # one waiting for START; restore must end it).
+    for shim, cid in shims(d.exec_root):
+        assert cid in running, ("stray shim", shim, cid)
     for cid, pid in keep.items():
         st = d.http().request("GET", "/containers/%s/json" % cid).json()["State"]
         assert st["Running"] and st["Pid"] == pid, ("live restore lost", cid, st)
@@ -148,6 +179,7 @@ def test_kill9_during_mixed_operations(tmp_path):
         # Clean up what the loop made; the daemon then stops cleanly.
         for c in d.http().request("GET", "/containers/json?all=1").json():
             assert d.http(timeout=60).request("DELETE", "/containers/%s?force=1" % c["Id"]).status == 204
+        assert shims(d.exec_root) == []
     finally:
         rc = d.stop()
     assert rc == 0, d.read_log()

@@ -730,6 +730,35 @@ void engine_container_cleanup_files(struct engine *e, struct container *c, bool 
         }
 }
 
+/* A run directory of a container that is not running is what a daemon
+ * crash in the middle of a start leaves: perhaps a shim holding a process
+ * that waits for START (namespaces, cgroup, mounts). The shim is found
+ * through its ctl.sock, not a pid file: the peer of that socket is the
+ * shim (SO_PEERCRED, pidfd opened while the connection holds it), and it
+ * kills its own child, then exits and cleans up after it. */
+static void reap_stray_start(struct engine *e, struct container *c)
+{
+        char dir[300];
+        container_run_dir(e, c, dir, sizeof(dir));
+        if (access(dir, F_OK) < 0)
+                return;
+        _cleanup_close_ int fd = shim_connect(e, c, "ctl.sock");
+        struct ucred cred = {0};
+        socklen_t len = sizeof(cred);
+        _cleanup_close_ int pidfd = -EBADF;
+        if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.pid > 0)
+                pidfd = pidfd_open_(cred.pid);
+        struct kerr ignore = {0};
+        uint8_t p[4];
+        shim_frame_put_u32(p, SIGKILL);
+        if (pidfd >= 0 && shim_request(e, c, SHIM_FRAME_KILL, p, sizeof(p), &ignore) == 0) {
+                struct pollfd pf = {.fd = pidfd, .events = POLLIN};
+                poll(&pf, 1, 5000);
+        }
+        log_info("container %s: removed what an interrupted start left", c->id);
+        engine_container_cleanup_files(e, c, true);
+}
+
 /* After a daemon restart (or a reboot) the stored pids are only numbers:
  * the shim is adopted only when it is provably the process started then
  * (same boot, same start time), through a pidfd. Anything else is gone,
@@ -745,8 +774,10 @@ static void restore_one(struct engine *e, struct container *c)
                 c->pidfd = pidfd >= 0 ? pidfd : -EBADF;
         }
         pthread_mutex_unlock(&c->lock);
-        if (!was_running)
+        if (!was_running) {
+                reap_stray_start(e, c);
                 return;
+        }
         if (shim_pidfd >= 0) {
                 watch(e, c, shim_pidfd);
                 log_info("container %s: adopted its running shim (pid %d)", c->id, c->shim_pid);
@@ -754,6 +785,21 @@ static void restore_one(struct engine *e, struct container *c)
                 log_info("container %s: its shim is gone (ended, or from another boot)", c->id);
                 record_exit(e, c);
         }
+}
+
+/* A run directory whose container has no record: a crash during rm (the
+ * record goes first). Whatever shim is still there is told to go. */
+static bool keep_run_dir(void *cls, const char *name)
+{
+        struct engine *e = cls;
+        struct kerr ignore = {0};
+        _cleanup_(container_unrefp) struct container *c = engine_container_get(e, name, &ignore);
+        if ((c && strcmp(c->id, name) == 0) || strlen(name) != 64 ||
+            strspn(name, "0123456789abcdef") != 64)
+                return true; /* a record's, or not a container's at all */
+        _cleanup_(container_unrefp) struct container *gone = container_new(name, "gone");
+        reap_stray_start(e, gone);
+        return false;
 }
 
 int engine_containers_restore(struct engine *e, struct kerr *err)
@@ -766,5 +812,6 @@ int engine_containers_restore(struct engine *e, struct kerr *err)
         for (size_t i = 0; i < n; i++)
                 restore_one(e, list[i]);
         engine_container_list_free(list, n);
+        fs_sweep_dir_at(AT_FDCWD, e->exec_root, keep_run_dir, e);
         return 0;
 }
