@@ -217,7 +217,7 @@ void containers_attach(struct request *req)
         const char *keys = req_query(req, "detachKeys");
         a->detach_keys = keys && keys[0] ? xstrdup(keys) : NULL;
         a->o.detach_keys = a->detach_keys;
-        bool tty = json_is_true(json_object_get(c->config, "Tty"));
+        bool tty = container_is_tty(c);
         const char *ct = !tty && api_version_at_least(req->version, 1, 42)
                                  ? "application/vnd.docker.multiplexed-stream"
                                  : "application/vnd.docker.raw-stream";

@@ -83,13 +83,13 @@ void containers_create(struct request *req)
                 reply_error(req, &err);
                 return;
         }
-        reply_json(req, MHD_HTTP_CREATED, json_pack("{ss so}", "Id", c->id, "Warnings", warnings));
+        reply_json(req, MHD_HTTP_CREATED,
+                   json_pack("{ss so}", "Id", container_id(c), "Warnings", warnings));
         container_unref(c);
 }
 
-static json_t *state_json(struct container *c)
+static json_t *state_json(const struct container_snapshot *c)
 {
-        pthread_mutex_lock(&c->lock);
         json_t *s = json_pack("{ss sb sb sb sb sb sb si si ss so so}", "Status",
                               container_state_name(c->state), "Running",
                               c->state == CONTAINER_RUNNING || c->state == CONTAINER_PAUSED,
@@ -99,11 +99,10 @@ static json_t *state_json(struct container *c)
                               "Pid", c->pid, "ExitCode", c->exit_code, "Error",
                               c->error ? c->error : "", "StartedAt", time_json(c->started_ns),
                               "FinishedAt", time_json(c->finished_ns));
-        pthread_mutex_unlock(&c->lock);
         return s;
 }
 
-static json_t *network_settings(struct container *c)
+static json_t *network_settings(const struct container_snapshot *c)
 {
         const char *mode = json_get_str(c->host_config, "NetworkMode");
         json_t *nets = json_object();
@@ -119,7 +118,7 @@ static json_t *network_settings(struct container *c)
                          "Ports", json_object(), "SandboxID", "SandboxKey", "", "Networks", nets);
 }
 
-static json_t *mounts_json(struct container *c)
+static json_t *mounts_json(const struct container_snapshot *c)
 {
         json_t *out = json_array();
         size_t i;
@@ -147,7 +146,7 @@ static json_t *mounts_json(struct container *c)
         return out;
 }
 
-static json_t *inspect_json(struct request *req, struct container *c)
+static json_t *inspect_json(struct request *req, const struct container_snapshot *c)
 {
         struct engine *e = req->engine;
         json_t *cfg = c->config;
@@ -183,9 +182,7 @@ static json_t *inspect_json(struct request *req, struct container *c)
         json_set_str(v, "HostsPath", p);
         json_set_str(v, "LogPath", log);
         json_set_str(v, "Name", name);
-        pthread_mutex_lock(&c->lock);
         json_set_int(v, "RestartCount", c->restart_count);
-        pthread_mutex_unlock(&c->lock);
         json_set_str(v, "Driver", "overlay2");
         json_set_str(v, "Platform", "linux");
         json_set_str(v, "MountLabel", "");
@@ -207,8 +204,13 @@ static json_t *inspect_json(struct request *req, struct container *c)
 void containers_inspect(struct request *req)
 {
         _cleanup_(container_unrefp) struct container *c = containers_lookup(req);
-        if (c)
-                reply_json(req, MHD_HTTP_OK, inspect_json(req, c));
+        if (!c)
+                return;
+        /* A copy taken under the container's lock: a concurrent rename or
+         * exit changes the record, never what is being rendered. */
+        _cleanup_(container_snapshot_release) struct container_snapshot snap;
+        container_snapshot_init(&snap, c);
+        reply_json(req, MHD_HTTP_OK, inspect_json(req, &snap));
 }
 
 /* limit: a number; absent, empty or <= 0 is no limit. */

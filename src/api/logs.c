@@ -156,7 +156,7 @@ void containers_logs(struct request *req)
         j->opts.want_stderr = req_query_bool(req, "stderr", false);
         j->opts.follow = req_query_bool(req, "follow", false);
         j->timestamps = req_query_bool(req, "timestamps", false);
-        j->tty = json_is_true(json_object_get(c->config, "Tty"));
+        j->tty = container_is_tty(c);
         const char *bad = NULL;
         if (parse_tail(req_query(req, "tail"), &j->opts.tail) < 0)
                 bad = "invalid value for \"tail\": want \"all\" or a number of lines";

@@ -374,7 +374,8 @@ int engine_container_attach(struct engine *e, struct container *c, int fd, const
         }
         pthread_mutex_lock(&c->lock);
         st = c->state;
-        if (st == CONTAINER_CREATED || st == CONTAINER_EXITED || st == CONTAINER_RESTARTING) {
+        if (st == CONTAINER_CREATED || st == CONTAINER_EXITED || st == CONTAINER_RESTARTING ||
+            st == CONTAINER_STARTING) {
                 /* Not running yet: connected by the next start. */
                 s->next = c->pending;
                 c->pending = s;

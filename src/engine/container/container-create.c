@@ -421,19 +421,9 @@ struct container *engine_container_create(struct engine *e, const char *name, js
          * directory without a record, which the next start removes. */
         if (make_dir(e, c, err) < 0)
                 return NULL;
-        /* The name is checked again under the table lock by the insert: two
-         * concurrent creates with one name must not both win. */
-        char other[65];
-        if (engine_container_name_taken(e, cname, other)) {
-                kerr_set(err, KERR_CONFLICT, EEXIST,
-                         "Conflict. The container name \"/%s\" is already in use by container "
-                         "\"%s\". You have to remove (or rename) that container to be able to "
-                         "reuse that name.",
-                         cname, other);
+        /* The name is checked and the row inserted under one lock: of two
+         * concurrent creates with one name, exactly one wins. */
+        if (engine_containers_insert(e, c, err) < 0)
                 return NULL;
-        }
-        if (engine_container_save(e, c, err) < 0)
-                return NULL;
-        engine_containers_add(e, c);
         return TAKE_PTR(c);
 }

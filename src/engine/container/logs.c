@@ -8,7 +8,7 @@
  * nothing sized by the request. */
 #include "logs.h"
 
-#include "container.h"
+#include "container-internal.h"
 #include "engine/engine.h"
 
 #include "base/cleanup.h"
@@ -321,7 +321,7 @@ static bool still_running(struct container *c)
 {
         pthread_mutex_lock(&c->lock);
         bool running = c->state == CONTAINER_RUNNING || c->state == CONTAINER_PAUSED ||
-                       c->state == CONTAINER_RESTARTING;
+                       c->state == CONTAINER_RESTARTING || c->state == CONTAINER_STARTING;
         pthread_mutex_unlock(&c->lock);
         return running;
 }
