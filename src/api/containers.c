@@ -8,6 +8,7 @@
 
 #include "base/filters.h"
 #include "base/json.h"
+#include "base/parse.h"
 #include "base/xalloc.h"
 #include "engine/container/container.h"
 #include "engine/engine.h"
@@ -321,7 +322,12 @@ void containers_list(struct request *req)
         }
         bool all = req_query_bool(req, "all", false);
         const char *ls = req_query(req, "limit");
-        long limit = ls ? strtol(ls, NULL, 10) : -1;
+        int64_t limit = -1;
+        if (ls && ls[0] && parse_int64(ls, &limit) < 0) {
+                filters_release(&f);
+                reply_errorf(req, KERR_INVALID, "invalid limit: %s", ls);
+                return;
+        }
         if (limit > 0)
                 all = true;
         struct container **list;
@@ -407,7 +413,13 @@ void containers_prune(struct request *req)
                 return;
         }
         const char *until = filters_get(&f, "until", 0);
-        int64_t until_ns = until ? (int64_t)strtoll(until, NULL, 10) * 1000000000 : 0;
+        int64_t until_s = 0;
+        if (until && parse_int64_range(until, 0, INT64_MAX / 1000000000, &until_s) < 0) {
+                filters_release(&f);
+                reply_errorf(req, KERR_INVALID, "invalid filter 'until=%s'", until);
+                return;
+        }
+        int64_t until_ns = until_s * 1000000000;
         struct container **list;
         size_t n;
         engine_container_list(req->engine, &list, &n);

@@ -5,6 +5,7 @@
 #include "engine/engine.h"
 #include "names.h"
 
+#include "base/env.h"
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/xalloc.h"
@@ -151,34 +152,6 @@ static int validate_host_config(struct engine *e, json_t *hc, json_t *warnings, 
         return 0;
 }
 
-/* Env: the image's entries stay unless the user set the same key. */
-static void merge_env(json_t *config, json_t *image)
-{
-        json_t *user = json_object_get(config, "Env");
-        json_t *merged = json_array();
-        json_t *img = json_object_get(image, "Env");
-        size_t i, j;
-        json_t *v, *u;
-        json_array_foreach(img, i, v)
-        {
-                const char *s = json_string_value(v);
-                if (!s)
-                        continue;
-                size_t klen = strcspn(s, "=");
-                bool overridden = false;
-                json_array_foreach(user, j, u)
-                {
-                        const char *us = json_string_value(u);
-                        if (us && strncmp(us, s, klen) == 0 && (us[klen] == '=' || us[klen] == 0))
-                                overridden = true;
-                }
-                if (!overridden)
-                        json_array_append(merged, v);
-        }
-        json_array_foreach(user, j, u) json_array_append(merged, u);
-        json_object_set_new(config, "Env", merged);
-}
-
 static bool empty_array(json_t *v)
 {
         return !v || json_is_null(v) || (json_is_array(v) && json_array_size(v) == 0);
@@ -194,7 +167,9 @@ static void merge_image_config(json_t *config, json_t *image)
                 if ((!s || !s[0]) && json_is_string(iv))
                         json_object_set(config, if_empty[i], iv);
         }
-        merge_env(config, image);
+        /* dockerd's rule: the image's order, the user's value in place. */
+        json_object_set_new(config, "Env",
+                            env_merge(json_object_get(image, "Env"), json_object_get(config, "Env")));
         json_t *labels = json_object();
         json_object_update(labels, json_object_get(image, "Labels"));
         json_object_update(labels, json_object_get(config, "Labels"));

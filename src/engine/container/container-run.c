@@ -14,6 +14,8 @@
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "base/parse.h"
+#include "base/spawn.h"
 #include "base/xalloc.h"
 #include "shim/proto.h"
 #include "store/store.h"
@@ -22,7 +24,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +36,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-extern char **environ;
 
 static int64_t now_ns(void)
 {
@@ -376,29 +375,13 @@ static int spawn_shim(struct engine *e, struct container *c, const char *run_dir
         int pipefd[2];
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return kerr_set(err, KERR_INTERNAL, errno, "pipe: %s", strerror(errno));
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-        posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-        posix_spawnattr_t attr;
-        posix_spawnattr_init(&attr);
-        sigset_t none;
-        sigemptyset(&none);
-        posix_spawnattr_setsigmask(&attr, &none);
-        sigset_t dfl;
-        sigemptyset(&dfl);
-        sigaddset(&dfl, SIGPIPE);
-        posix_spawnattr_setsigdefault(&attr, &dfl);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
         pid_t pid;
-        int r = posix_spawn(&pid, path, &fa, &attr, (char *const *)argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&attr);
+        int r = spawn_program(path, (char *const *)argv, (int[3]){SPAWN_DEVNULL, pipefd[1], pipefd[1]},
+                              &pid);
         close(pipefd[1]);
         if (r != 0) {
                 close(pipefd[0]);
-                return kerr_set(err, KERR_INTERNAL, r, "cannot start the shim: %s", strerror(r));
+                return kerr_set(err, KERR_INTERNAL, r, "cannot start the shim: %s", strerror(-r));
         }
         char msg[2048];
         size_t len = 0;
@@ -431,7 +414,8 @@ static int read_pid(struct engine *e, struct container *c, const char *name)
         _cleanup_free_ char *text = NULL;
         if (dfd < 0 || fs_read_at(dfd, name, 64, &text, NULL) < 0)
                 return -1;
-        return (int)strtol(text, NULL, 10);
+        int pid;
+        return parse_pid(text, &pid) < 0 ? -1 : pid;
 }
 
 /* Docker's run exit codes key on these words (cli toStatusError). */
