@@ -198,13 +198,19 @@ static int mount_root(const struct rt_spec *spec, struct kerr *err)
 
 static int pivot(const char *root, struct kerr *err)
 {
-        if (chdir(root) < 0)
+        _cleanup_close_ int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (oldroot < 0 || chdir(root) < 0)
                 return kerr_set(err, KERR_INTERNAL, errno, "chdir '%s': %m", root);
         /* pivot_root(".", ".") stacks the old root under the new one, then
          * the old root is detached without needing a directory for it. */
         if (syscall(SYS_pivot_root, ".", ".") < 0)
                 return kerr_set(err, KERR_INTERNAL, errno, "pivot_root: %m");
-        if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0 || umount2(".", MNT_DETACH) < 0)
+        /* From the new root, mount(".") would name the new root itself (the
+         * last "." crosses no mount) and MS_REC would turn every container
+         * mount slave, undoing a bind's rshared; as runc does, act from the
+         * old root, which umount2's lookup also finds on top. */
+        if (fchdir(oldroot) < 0 || mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0 ||
+            umount2(".", MNT_DETACH) < 0)
                 return kerr_set(err, KERR_INTERNAL, errno, "detach old root: %m");
         return chdir("/") < 0 ? kerr_set(err, KERR_INTERNAL, errno, "chdir /: %m") : 0;
 }

@@ -2,6 +2,8 @@
  * the Docker create body, merge it with the image config as dockerd does,
  * and write the record. */
 #include "container-internal.h"
+#include "container-mounts.h"
+#include "container-options.h"
 #include "engine/engine.h"
 #include "names.h"
 
@@ -61,16 +63,17 @@ static int validate_types(json_t *config, json_t *hc, struct kerr *err)
         static const struct {
                 const char *key;
                 json_type type;
-        } cfg[] = {{"Hostname", JSON_STRING}, {"User", JSON_STRING},   {"Env", JSON_ARRAY},
-                   {"Cmd", JSON_ARRAY},       {"Entrypoint", JSON_ARRAY}, {"Image", JSON_STRING},
-                   {"WorkingDir", JSON_STRING}, {"Labels", JSON_OBJECT}, {"Tty", JSON_TRUE},
-                   {"OpenStdin", JSON_TRUE},  {"StopSignal", JSON_STRING}, {"StopTimeout", JSON_INTEGER}},
-          host[] = {{"Binds", JSON_ARRAY},    {"Memory", JSON_INTEGER}, {"NanoCpus", JSON_INTEGER},
-                    {"CpuShares", JSON_INTEGER}, {"PidsLimit", JSON_INTEGER}, {"Tmpfs", JSON_OBJECT},
-                    {"Ulimits", JSON_ARRAY},  {"CapAdd", JSON_ARRAY}, {"CapDrop", JSON_ARRAY},
-                    {"ExtraHosts", JSON_ARRAY}, {"AutoRemove", JSON_TRUE}, {"Privileged", JSON_TRUE},
+        } cfg[] = {{"Hostname", JSON_STRING},    {"User", JSON_STRING},     {"Env", JSON_ARRAY},
+                   {"Cmd", JSON_ARRAY},           {"Entrypoint", JSON_ARRAY}, {"Image", JSON_STRING},
+                   {"WorkingDir", JSON_STRING},   {"Labels", JSON_OBJECT},  {"Tty", JSON_TRUE},
+                   {"OpenStdin", JSON_TRUE},      {"StopSignal", JSON_STRING},
+                   {"Domainname", JSON_STRING},   {"Volumes", JSON_OBJECT}},
+          host[] = {{"Binds", JSON_ARRAY},        {"Tmpfs", JSON_OBJECT},   {"Mounts", JSON_ARRAY},
+                    {"CapAdd", JSON_ARRAY},       {"CapDrop", JSON_ARRAY},  {"GroupAdd", JSON_ARRAY},
+                    {"ExtraHosts", JSON_ARRAY},   {"AutoRemove", JSON_TRUE}, {"Privileged", JSON_TRUE},
                     {"ReadonlyRootfs", JSON_TRUE}, {"NetworkMode", JSON_STRING},
-                    {"ShmSize", JSON_INTEGER}, {"MemorySwap", JSON_INTEGER}};
+                    {"Init", JSON_TRUE},          {"RestartPolicy", JSON_OBJECT},
+                    {"LogConfig", JSON_OBJECT},   {"SecurityOpt", JSON_ARRAY}};
         for (size_t i = 0; i < ARRAY_SIZE(cfg); i++)
                 if (check_type(config, cfg[i].key, cfg[i].type, true, err) < 0)
                         return -EINVAL;
@@ -80,9 +83,9 @@ static int validate_types(json_t *config, json_t *hc, struct kerr *err)
         json_t *a;
         size_t i;
         json_t *v;
-        const char *arrays[] = {"Env", "Cmd", "Entrypoint"};
+        const char *arrays[] = {"Env", "Cmd", "Entrypoint", "GroupAdd", "ExtraHosts"};
         for (size_t k = 0; k < ARRAY_SIZE(arrays); k++)
-                if ((a = json_object_get(config, arrays[k])) && json_is_array(a))
+                if ((a = json_object_get(k < 3 ? config : hc, arrays[k])) && json_is_array(a))
                         json_array_foreach(a, i, v) if (!json_is_string(v)) return kerr_set(
                                 err, KERR_INVALID, EINVAL, "invalid type for field '%s'", arrays[k]);
         return 0;
@@ -125,9 +128,6 @@ static int validate_host_config(struct engine *e, json_t *hc, json_t *warnings, 
                          json_integer_value(json_object_get(hc, "CpuPeriod")) > 0))
                 return kerr_set(err, KERR_INVALID, EINVAL,
                                 "Conflicting options: Nano CPUs and CPU Period cannot both be set");
-        json_int_t pids = json_integer_value(json_object_get(hc, "PidsLimit"));
-        if (pids < -1)
-                return kerr_set(err, KERR_INVALID, EINVAL, "invalid PidsLimit %lld", (long long)pids);
         json_t *rp = json_object_get(hc, "RestartPolicy");
         const char *rpn = json_get_str(rp, "Name");
         if (json_is_true(json_object_get(hc, "AutoRemove")) && rpn && rpn[0] && strcmp(rpn, "no") != 0)
@@ -141,10 +141,6 @@ static int validate_host_config(struct engine *e, json_t *hc, json_t *warnings, 
         } else if (strcmp(net, "none") != 0 && strcmp(net, "host") != 0) {
                 return kerr_set(err, KERR_NOT_FOUND, ENOENT, "network %s not found", net);
         }
-        const char *ld = json_get_str(json_object_get(hc, "LogConfig"), "Type");
-        if (ld && ld[0] && strcmp(ld, "json-file") != 0)
-                return kerr_set(err, KERR_NOT_IMPLEMENTED, ENOTSUP,
-                                "logging driver \"%s\" is not supported by kedge (json-file is)", ld);
         if (mem > 0 && !e->host.cgroup.memory)
                 json_array_append_new(warnings, json_string("Your kernel does not support memory "
                                                             "limit capabilities or the cgroup is "
@@ -280,8 +276,10 @@ struct container *engine_container_create(struct engine *e, const char *name, js
         json_t *hcv = json_object_get(body, "HostConfig");
         _cleanup_json_ json_t *hc = json_is_object(hcv) ? json_deep_copy(hcv) : json_object();
         json_t *nc = json_object_get(body, "NetworkingConfig");
-        if (validate_types(config, hc, err) < 0 || validate_host_config(e, hc, warnings, err) < 0 ||
-            validate_runtime(e, hc, err) < 0)
+        if (validate_types(config, hc, err) < 0 ||
+            container_options_check(config, hc, nc, err) < 0 ||
+            container_mounts_check(config, hc, err) < 0 ||
+            validate_host_config(e, hc, warnings, err) < 0 || validate_runtime(e, hc, err) < 0)
                 return NULL;
         const char *image_ref = json_get_str(config, "Image");
         if (!image_ref || !image_ref[0]) {
@@ -292,6 +290,10 @@ struct container *engine_container_create(struct engine *e, const char *name, js
         if (image_rootfs_get(e, image_ref, &img, err) < 0)
                 return NULL;
         merge_image_config(config, img.config);
+        if (container_options_check_merged(config, warnings, err) < 0) {
+                image_rootfs_release(&img);
+                return NULL;
+        }
         if (empty_array(json_object_get(config, "Cmd")) &&
             empty_array(json_object_get(config, "Entrypoint"))) {
                 image_rootfs_release(&img);

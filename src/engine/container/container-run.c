@@ -7,6 +7,7 @@
  * how the container ended. A daemon that restarts finds the shims again. */
 #include "container-internal.h"
 #include "engine/engine.h"
+#include "container-options.h"
 #include "logs.h"
 #include "signals.h"
 
@@ -279,10 +280,10 @@ static void write_etc_files(struct engine *e, struct container *c)
         json_t *v;
         json_array_foreach(json_object_get(c->host_config, "ExtraHosts"), i, v)
         {
-                const char *s = json_string_value(v);
-                const char *colon = s ? strchr(s, ':') : NULL;
-                if (colon)
-                        buf_appendf(&hosts, "%s\t%.*s\n", colon + 1, (int)(colon - s), s);
+                const char *s = json_string_value(v), *ip;
+                size_t n;
+                if (s && container_extra_host_split(s, &n, &ip) == 0)
+                        buf_appendf(&hosts, "%s\t%.*s\n", ip, (int)n, s);
         }
         buf_appendf(&hosts, "127.0.1.1\t%s\n", hn ? hn : c->id);
         snprintf(p, sizeof(p), "%s/hosts", dir);

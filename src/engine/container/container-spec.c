@@ -2,6 +2,7 @@
  * for every container at start, whichever runtime runs it. What Docker's
  * create flags mean in OCI terms lives here and only here. */
 #include "container-internal.h"
+#include "container-mounts.h"
 #include "container-user.h"
 #include "engine/engine.h"
 
@@ -258,53 +259,6 @@ static void add_mount(json_t *mounts, const char *dst, const char *type, const c
                                                 "source", src, "options", options));
 }
 
-static int add_binds(json_t *mounts, json_t *hc, struct kerr *err)
-{
-        size_t i;
-        json_t *v;
-        json_array_foreach(json_object_get(hc, "Binds"), i, v)
-        {
-                const char *b = json_string_value(v);
-                if (!b)
-                        return kerr_set(err, KERR_INVALID, EINVAL, "invalid bind mount spec");
-                _cleanup_free_ char *copy = xstrdup(b);
-                char *dst = strchr(copy, ':');
-                if (!dst || copy[0] != '/')
-                        return kerr_set(err, KERR_NOT_IMPLEMENTED, ENOTSUP,
-                                        "named volumes are not supported by kedge yet: '%s'", b);
-                *dst++ = 0;
-                char *mode = strchr(dst, ':');
-                if (mode)
-                        *mode++ = 0;
-                if (dst[0] != '/')
-                        return kerr_set(err, KERR_INVALID, EINVAL,
-                                        "invalid mount config: destination '%s' is not absolute", dst);
-                /* Docker creates a missing bind source directory for -v. */
-                if (access(copy, F_OK) < 0 && fs_mkdir_p(copy, 0755) < 0)
-                        return kerr_set(err, KERR_INVALID, errno, "create bind source '%s': %s", copy,
-                                        strerror(errno));
-                json_t *opts = json_pack("[ss]", "rbind", "rprivate");
-                bool ro = mode && (strstr(mode, "ro") == mode || strstr(mode, ",ro"));
-                if (ro)
-                        json_array_append_new(opts, json_string("ro"));
-                add_mount(mounts, dst, "bind", copy, opts);
-        }
-        const char *dst;
-        json_object_foreach(json_object_get(hc, "Tmpfs"), dst, v)
-        {
-                json_t *opts = json_pack("[sss]", "nosuid", "nodev", "noexec");
-                const char *o = json_string_value(v);
-                for (const char *p = o ? o : ""; *p;) {
-                        size_t n = strcspn(p, ",");
-                        if (n)
-                                json_array_append_new(opts, json_stringn(p, n));
-                        p += n + (p[n] == ',');
-                }
-                add_mount(mounts, dst, "tmpfs", "tmpfs", opts);
-        }
-        return 0;
-}
-
 static json_t *build_mounts(struct engine *e, struct container *c, struct kerr *err)
 {
         char dir[200];
@@ -342,7 +296,7 @@ static json_t *build_mounts(struct engine *e, struct container *c, struct kerr *
                 add_mount(m, INIT_CONTAINER_PATH, "bind", INIT_HOST_PATH,
                           json_pack("[sss]", "bind", "ro", "rprivate"));
         }
-        if (add_binds(m, c->host_config, err) < 0) {
+        if (container_mounts_add(m, c->host_config, err) < 0) {
                 json_decref(m);
                 return NULL;
         }
