@@ -408,6 +408,17 @@ def test_error_words(docker_cli, docker_py, busybox, kedge):
     assert r.json()["message"] == "logger: no log driver named 'frob' is registered"
     r = create(kedge, {"HostConfig": {"RestartPolicy": {"Name": "always"}, "AutoRemove": True}})
     assert r.status == 400
+    for body, words in [
+            ({"WorkingDir": "rel"},
+             "the working directory 'rel' is invalid, it needs to be an absolute path"),
+            ({"StopSignal": "SIGNOPE"}, "Invalid signal: SIGNOPE"),
+            ({"Env": ["=x"]}, "invalid environment variable: =x"),
+            ({"HostConfig": {"Binds": ["/tmp:/d", "/tmp:/d"]}}, "Duplicate mount point: /d"),
+            ({"HostConfig": {"Binds": ["/tmp:/d:bogus"]}}, "invalid mode: bogus"),
+            ({"HostConfig": {"NanoCpus": 500000000, "CpuQuota": 50000}},
+             "Conflicting options: Nano CPUs and CPU Quota cannot both be set")]:
+        r = create(kedge, body)
+        assert r.status == 400 and r.json()["message"] == words, (body, r.body)
     r = create(kedge, {"Cmd": None, "Entrypoint": None, "Image": "busybox"})
     assert r.status == 201  # busybox has CMD sh
     docker_cli("rm", "-f", "busy")

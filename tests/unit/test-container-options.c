@@ -125,6 +125,11 @@ static const struct {
         {"{\"Healthcheck\":{\"Test\":[\"CMD-SHELL\",\"true\"]}}", "healthchecks"},
         {"{\"MacAddress\":\"02:42:ac:11:00:02\"}", "MacAddress"},
         {"{\"NetworkDisabled\":true}", "NetworkDisabled"},
+        /* dockerd's config checks */
+        {"{\"WorkingDir\":\"rel\"}", "the working directory 'rel' is invalid"},
+        {"{\"StopSignal\":\"SIGNOPE\"}", "Invalid signal: SIGNOPE"},
+        {"{\"StopSignal\":\"SIGUSR1\",\"WorkingDir\":\"/x\",\"Env\":[\"A=1\",\"B\"]}", NULL},
+        {"{\"Env\":[\"=x\"]}", "invalid environment variable: =x"},
 };
 
 static void test_table(void **state)

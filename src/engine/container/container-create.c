@@ -124,10 +124,12 @@ static int validate_host_config(struct engine *e, json_t *hc, json_t *warnings, 
                                 "Range of CPUs is from 0.01 to %d.00, as there are only %d CPUs "
                                 "available",
                                 e->host.ncpu, e->host.ncpu);
-        if (nano > 0 && (json_integer_value(json_object_get(hc, "CpuQuota")) > 0 ||
-                         json_integer_value(json_object_get(hc, "CpuPeriod")) > 0))
+        if (nano > 0 && json_integer_value(json_object_get(hc, "CpuPeriod")) > 0)
                 return kerr_set(err, KERR_INVALID, EINVAL,
                                 "Conflicting options: Nano CPUs and CPU Period cannot both be set");
+        if (nano > 0 && json_integer_value(json_object_get(hc, "CpuQuota")) > 0)
+                return kerr_set(err, KERR_INVALID, EINVAL,
+                                "Conflicting options: Nano CPUs and CPU Quota cannot both be set");
         json_t *rp = json_object_get(hc, "RestartPolicy");
         const char *rpn = json_get_str(rp, "Name");
         if (json_is_true(json_object_get(hc, "AutoRemove")) && rpn && rpn[0] && strcmp(rpn, "no") != 0)

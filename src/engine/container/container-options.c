@@ -5,6 +5,7 @@
  * what is carried out. An option joins the "carried out" side only in the
  * same change that implements it. */
 #include "container-options.h"
+#include "signals.h"
 
 #include "base/json.h"
 #include "base/parse.h"
@@ -401,8 +402,34 @@ static int check_healthcheck(const json_t *hcheck, bool merged, struct kerr *err
                                  "--health-cmd)");
 }
 
+/* dockerd's validateContainerConfig, in its words. */
+static int check_config_values(const json_t *config, struct kerr *err)
+{
+        const char *wd = json_get_str(config, "WorkingDir");
+        if (wd && wd[0] && wd[0] != '/')
+                return kerr_set(err, KERR_INVALID, EINVAL,
+                                "the working directory '%s' is invalid, it needs to be an absolute "
+                                "path",
+                                wd);
+        const char *sig = json_get_str(config, "StopSignal");
+        if (sig && sig[0] && signal_parse(sig) <= 0)
+                return kerr_set(err, KERR_INVALID, EINVAL, "Invalid signal: %s", sig);
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(config, "Env"), i, v)
+        {
+                const char *s = json_string_value(v);
+                if (s && (s[0] == '=' || s[0] == 0))
+                        return kerr_set(err, KERR_INVALID, EINVAL,
+                                        "invalid environment variable: %s", s);
+        }
+        return 0;
+}
+
 static int check_config(const json_t *config, struct kerr *err)
 {
+        if (check_config_values(config, err) < 0)
+                return -EINVAL;
         json_t *hc = json_object_get(config, "Healthcheck");
         if (hc && !json_is_null(hc) && !json_is_object(hc))
                 return kerr_set(err, KERR_INVALID, EINVAL, "invalid Healthcheck: wrong type");
