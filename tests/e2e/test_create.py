@@ -61,6 +61,38 @@ def test_mount_bind_readonly_cli(docker_cli, busybox, tmp_path):
     assert (src / "new").exists()
 
 
+@pytest.mark.parametrize("runtime", ["", "runc"])
+def test_readonly_bind_is_readonly_all_the_way_down(docker_cli, busybox, tmp_path, runtime):
+    """Docker 25+ makes a read-only bind recursively read-only: a mount
+    under the source (another disk, a tmpfs) must not stay writable."""
+    import subprocess
+
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(sub)], check=True)
+    try:
+        rt = ["--runtime", runtime] if runtime else []
+        script = "touch /d/top 2>/dev/null || echo top-ro; touch /d/sub/x 2>/dev/null || echo sub-ro"
+        for opt in (["--mount", "type=bind,source=%s,target=/d,readonly" % tmp_path],
+                    ["-v", "%s:/d:ro" % tmp_path]):
+            out = docker_cli("run", "--rm", *rt, *opt, "busybox", "sh", "-c", script).stdout
+            assert out == b"top-ro\nsub-ro\n", (opt, out)
+        assert not (sub / "x").exists()
+    finally:
+        subprocess.run(["umount", "-l", str(sub)], check=True)
+
+
+def test_mount_inspect(docker_cli, busybox, tmp_path):
+    docker_cli("create", "--name", "mnt", "--mount", "type=bind,src=%s,dst=/d,readonly" % tmp_path,
+               "--mount", "type=tmpfs,dst=/t", "-v", "%s:/v" % tmp_path, "busybox")
+    mounts = json.loads(docker_cli("inspect", "-f", "{{json .Mounts}}", "mnt").stdout)
+    by_dst = {m["Destination"]: m for m in mounts}
+    assert by_dst["/d"]["Type"] == "bind" and by_dst["/d"]["RW"] is False
+    assert by_dst["/d"]["Source"] == str(tmp_path)
+    assert by_dst["/t"]["Type"] == "tmpfs" and by_dst["/t"]["RW"] is True
+    assert by_dst["/v"]["RW"] is True and by_dst["/v"]["Propagation"] == "rprivate"
+
+
 def test_mount_bind_docker_py(docker_py, busybox, tmp_path):
     from docker.types import Mount
 

@@ -326,8 +326,10 @@ static int add_one(const struct mspec *m, void *ctx, struct kerr *err)
                 return kerr_set(err, KERR_INVALID, r, "create bind source '%s': %s", m->src,
                                 strerror(-r));
         json_t *opts = json_pack("[ss]", m->recursive ? "rbind" : "bind", m->propagation);
+        /* dockerd (25+) makes a recursive bind read-only all the way down:
+         * "rro", which runc 1.1 and the built-in runtime carry out. */
         if (m->ro)
-                json_array_append_new(opts, json_string("ro"));
+                json_array_append_new(opts, json_string(m->recursive ? "rro" : "ro"));
         add_mount(mounts, m->dst, "bind", m->src, opts);
         return 0;
 }
