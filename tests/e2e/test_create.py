@@ -251,8 +251,6 @@ REFUSED_CLI = [
     (["--gpus", "all"], "DeviceRequests"),
     (["--log-driver", "nosuch"], "logger: no log driver named 'nosuch' is registered"),
     (["--log-driver", "syslog"], "syslog"),
-    (["--ip", "10.0.0.5"], "IPAMConfig"),
-    (["--annotation", "a=b"], "Annotations"),
     (["--add-host", "h:host-gateway"], "host-gateway"),
 ]
 
@@ -289,6 +287,10 @@ REFUSED_API = [
     ({"HostConfig": {"LogConfig": {"Type": "json-file", "Config": {"frob": "1"}}}},
      "unknown log opt 'frob' for json-file log driver"),
     ({"HostConfig": {"ExtraHosts": ["name:not-an-ip"]}}, "invalid IP address in add-host"),
+    # CLI 28 sends these; CLI 20.10 lacks --annotation and drops --ip on the default network
+    ({"HostConfig": {"Annotations": {"a": "b"}}}, "Annotations"),
+    ({"NetworkingConfig": {"EndpointsConfig": {"default": {"IPAMConfig": {
+        "IPv4Address": "10.0.0.5"}}}}}, "IPAMConfig"),
 ]
 
 
@@ -327,8 +329,15 @@ def test_network_not_found(kedge, busybox):
 def test_restart_no_and_extra_hosts_work(docker_cli, busybox):
     docker_cli("run", "--rm", "--userns", "host", "--ipc", "private", "busybox", "true")
     out = docker_cli("run", "--rm", "--restart", "no", "--add-host", "myhost:10.1.2.3",
-                     "--add-host", "v6=fd00::1", "busybox", "cat", "/etc/hosts").stdout.decode()
-    assert "10.1.2.3\tmyhost" in out and "fd00::1\tv6" in out
+                     "busybox", "cat", "/etc/hosts").stdout.decode()
+    assert "10.1.2.3\tmyhost" in out
+
+
+def test_extra_hosts_both_forms(docker_py, busybox):
+    # CLI 25+ sends "name=ip" (the only form for IPv6); older clients "name:ip"
+    out = docker_py.containers.run("busybox", ["cat", "/etc/hosts"], remove=True,
+                                   extra_hosts=["v6=fd00::1", "v4:10.9.8.7"]).decode()
+    assert "fd00::1\tv6" in out and "10.9.8.7\tv4" in out
 
 
 def test_defaults_of_every_client_accepted(docker_cli, docker_py, busybox, kedge):
