@@ -27,29 +27,29 @@ static void test_table(void **state)
         static const struct {
                 const char *user, *group_add, *want; /* want NULL: an error */
         } cases[] = {
-                {"", "[]", "{\"uid\":0,\"gid\":0,\"additionalGids\":[10]}"},
-                {NULL, "null", "{\"uid\":0,\"gid\":0,\"additionalGids\":[10]}"},
-                {"app", "[]", "{\"uid\":1000,\"gid\":1000,\"additionalGids\":[10,50]}"},
-                {"1000", "[]", "{\"uid\":1000,\"gid\":1000,\"additionalGids\":[10,50]}"},
-                {"app:audio", "[]", "{\"uid\":1000,\"gid\":29,\"additionalGids\":[]}"},
-                {"app:4242", "[]", "{\"uid\":1000,\"gid\":4242,\"additionalGids\":[]}"},
-                {"4242", "[]", "{\"uid\":4242,\"gid\":0,\"additionalGids\":[]}"},
-                {"", "[\"audio\",\"77\"]", "{\"uid\":0,\"gid\":0,\"additionalGids\":[10,29,77]}"},
-                {"nosuch", "[]", NULL},
-                {"app:nosuch", "[]", NULL},
-                {"", "[\"nosuch\"]", NULL},
-                {"", "[7]", NULL},
-                {"", "[\"\"]", NULL},
-                {"", "[\"broken\"]", NULL},
-                {"bad", "[]", NULL},
-                {"badgid", "[]", NULL},
-                {"big", "[]", NULL},
-                {"short", "[]", NULL},
-                {"99999999999", "[]", NULL},
-                {"2147483648", "[]", NULL},
-                {"-1", "[]", NULL},
-                {"0:99999999999", "[]", NULL},
-                {"", "[\"4294967296\"]", NULL},
+            {"", "[]", "{\"uid\":0,\"gid\":0,\"additionalGids\":[10]}"},
+            {NULL, "null", "{\"uid\":0,\"gid\":0,\"additionalGids\":[10]}"},
+            {"app", "[]", "{\"uid\":1000,\"gid\":1000,\"additionalGids\":[10,50]}"},
+            {"1000", "[]", "{\"uid\":1000,\"gid\":1000,\"additionalGids\":[10,50]}"},
+            {"app:audio", "[]", "{\"uid\":1000,\"gid\":29,\"additionalGids\":[]}"},
+            {"app:4242", "[]", "{\"uid\":1000,\"gid\":4242,\"additionalGids\":[]}"},
+            {"4242", "[]", "{\"uid\":4242,\"gid\":0,\"additionalGids\":[]}"},
+            {"", "[\"audio\",\"77\"]", "{\"uid\":0,\"gid\":0,\"additionalGids\":[10,29,77]}"},
+            {"nosuch", "[]", NULL},
+            {"app:nosuch", "[]", NULL},
+            {"", "[\"nosuch\"]", NULL},
+            {"", "[7]", NULL},
+            {"", "[\"\"]", NULL},
+            {"", "[\"broken\"]", NULL},
+            {"bad", "[]", NULL},
+            {"badgid", "[]", NULL},
+            {"big", "[]", NULL},
+            {"short", "[]", NULL},
+            {"99999999999", "[]", NULL},
+            {"2147483648", "[]", NULL},
+            {"-1", "[]", NULL},
+            {"0:99999999999", "[]", NULL},
+            {"", "[\"4294967296\"]", NULL},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 json_t *ga = json_loads(cases[i].group_add, JSON_DECODE_ANY, NULL);
@@ -58,7 +58,8 @@ static void test_table(void **state)
                 json_decref(ga);
                 if (!cases[i].want) {
                         if (got)
-                                fail_msg("user '%s' %s: accepted", cases[i].user, cases[i].group_add);
+                                fail_msg("user '%s' %s: accepted", cases[i].user,
+                                         cases[i].group_add);
                         assert_int_equal(err.kind, KERR_INVALID);
                         assert_true(err.msg[0] != 0);
                         continue;
@@ -92,8 +93,8 @@ static void test_no_files(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_table),
-                cmocka_unit_test(test_no_files),
+            cmocka_unit_test(test_table),
+            cmocka_unit_test(test_no_files),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,11 +19,19 @@ static void test_uint32(void **state)
                 int r;
                 uint32_t v;
         } cases[] = {
-                {"0", 0, 0},           {"100", 0, 100},      {"4294967295", 0, UINT32_MAX},
-                {"4294967296", -ERANGE, 0}, {"99999999999999999999999", -ERANGE, 0},
-                {"1x0", -EINVAL, 0},   {"", -EINVAL, 0},     {" 5", -EINVAL, 0},
-                {"5 ", -EINVAL, 0},    {"-1", -EINVAL, 0},   {"+1", -EINVAL, 0},
-                {"0x10", -EINVAL, 0},  {"1.5", -EINVAL, 0},
+            {"0", 0, 0},
+            {"100", 0, 100},
+            {"4294967295", 0, UINT32_MAX},
+            {"4294967296", -ERANGE, 0},
+            {"99999999999999999999999", -ERANGE, 0},
+            {"1x0", -EINVAL, 0},
+            {"", -EINVAL, 0},
+            {" 5", -EINVAL, 0},
+            {"5 ", -EINVAL, 0},
+            {"-1", -EINVAL, 0},
+            {"+1", -EINVAL, 0},
+            {"0x10", -EINVAL, 0},
+            {"1.5", -EINVAL, 0},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 uint32_t v = 12345;
@@ -42,17 +50,17 @@ static void test_int64(void **state)
                 int r;
                 int64_t v;
         } cases[] = {
-                {"0", 0, 0},
-                {"-1", 0, -1},
-                {"9223372036854775807", 0, INT64_MAX},
-                {"-9223372036854775808", 0, INT64_MIN},
-                {"9223372036854775808", -ERANGE, 0},
-                {"-9223372036854775809", -ERANGE, 0},
-                {"18446744073709551616", -ERANGE, 0},
-                {"--1", -EINVAL, 0},
-                {"-", -EINVAL, 0},
-                {"12a", -EINVAL, 0},
-                {"", -EINVAL, 0},
+            {"0", 0, 0},
+            {"-1", 0, -1},
+            {"9223372036854775807", 0, INT64_MAX},
+            {"-9223372036854775808", 0, INT64_MIN},
+            {"9223372036854775808", -ERANGE, 0},
+            {"-9223372036854775809", -ERANGE, 0},
+            {"18446744073709551616", -ERANGE, 0},
+            {"--1", -EINVAL, 0},
+            {"-", -EINVAL, 0},
+            {"12a", -EINVAL, 0},
+            {"", -EINVAL, 0},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 int64_t v = 7;
@@ -103,9 +111,9 @@ static void test_env_merge(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_uint32),
-                cmocka_unit_test(test_int64),
-                cmocka_unit_test(test_env_merge),
+            cmocka_unit_test(test_uint32),
+            cmocka_unit_test(test_int64),
+            cmocka_unit_test(test_env_merge),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

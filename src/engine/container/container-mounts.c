@@ -37,8 +37,8 @@ static void mspec_release(struct mspec *m)
         free(m->dst);
 }
 
-static const char *const propagations[] = {"private", "rprivate", "shared", "rshared",
-                                           "slave",   "rslave"};
+static const char *const propagations[] = {"private", "rprivate", "shared",
+                                           "rshared", "slave",    "rslave"};
 
 static const char *propagation_find(const char *s)
 {
@@ -49,7 +49,7 @@ static const char *propagation_find(const char *s)
 }
 
 static int mount_invalid(struct kerr *err, const char *type, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static int mount_invalid(struct kerr *err, const char *type, const char *fmt, ...)
 {
         char msg[512];
@@ -74,7 +74,8 @@ static int no_volumes(struct kerr *err, const char *what, const char *where)
  * into), as with dockerd on a host without SELinux. */
 static int bind_mode_parse(char *mode, struct mspec *m, struct kerr *err)
 {
-        for (char *save = NULL, *o = strtok_r(mode, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
+        for (char *save = NULL, *o = strtok_r(mode, ",", &save); o;
+             o = strtok_r(NULL, ",", &save)) {
                 if (strcmp(o, "ro") == 0 || strcmp(o, "rw") == 0)
                         m->ro = o[1] == 'o';
                 else if (propagation_find(o))
@@ -176,8 +177,9 @@ static int mount_entry_parse(json_t *j, struct mspec *m, struct kerr *err)
         const char *type = json_get_str(j, "Type"), *src = json_get_str(j, "Source");
         const char *dst = json_get_str(j, "Target"), *cons = json_get_str(j, "Consistency");
         if (!json_is_object(j) || !type)
-                return kerr_set(err, KERR_INVALID, EINVAL, "invalid mount config: want an object "
-                                                           "with a Type");
+                return kerr_set(err, KERR_INVALID, EINVAL,
+                                "invalid mount config: want an object "
+                                "with a Type");
         if (strcmp(type, "volume") == 0)
                 return no_volumes(err, src && src[0] ? "named volume" : "anonymous volume",
                                   src && src[0] ? src : (dst ? dst : ""));
@@ -189,8 +191,8 @@ static int mount_entry_parse(json_t *j, struct mspec *m, struct kerr *err)
         if (!dst || !dst[0])
                 return mount_invalid(err, type, "field Target must not be empty");
         if (dst[0] != '/')
-                return mount_invalid(err, type, "invalid mount path: '%s' mount path must be absolute",
-                                     dst);
+                return mount_invalid(err, type,
+                                     "invalid mount path: '%s' mount path must be absolute", dst);
         if (cons && cons[0] && strcmp(cons, "default") != 0 && strcmp(cons, "consistent") != 0 &&
             strcmp(cons, "cached") != 0 && strcmp(cons, "delegated") != 0)
                 return mount_invalid(err, type, "invalid Consistency: %s", cons);
@@ -203,9 +205,8 @@ static int mount_entry_parse(json_t *j, struct mspec *m, struct kerr *err)
                 if (!src || !src[0])
                         return mount_invalid(err, type, "field Source must not be empty");
                 if (src[0] != '/')
-                        return mount_invalid(err, type,
-                                             "invalid mount path: '%s' mount path must be absolute",
-                                             src);
+                        return mount_invalid(
+                            err, type, "invalid mount path: '%s' mount path must be absolute", src);
                 if (!m->create && access(src, F_OK) < 0)
                         return mount_invalid(err, type, "bind source path does not exist: %s", src);
         } else {
@@ -253,8 +254,8 @@ static int mounts_each(const json_t *hc, mspec_fn fn, void *ctx, struct kerr *er
         {
                 if (dst[0] != '/' || !json_is_string(v))
                         return kerr_set(err, KERR_INVALID, EINVAL, "invalid tmpfs mount '%s'", dst);
-                struct mspec m = {.type = "tmpfs", .dst = (char *)dst,
-                                  .flag_data = json_string_value(v)};
+                struct mspec m = {
+                    .type = "tmpfs", .dst = (char *)dst, .flag_data = json_string_value(v)};
                 if ((r = fn(&m, ctx, err)) < 0)
                         return r;
         }
@@ -348,8 +349,8 @@ static int inspect_one(const struct mspec *m, void *ctx, struct kerr *err)
         bool bind = strcmp(m->type, "bind") == 0;
         json_array_append_new(out, json_pack("{ss ss ss ss sb ss}", "Type", m->type, "Source",
                                              bind ? m->src : "", "Destination", m->dst, "Mode",
-                                             bind && m->ro ? "ro" : "", "RW", !m->ro,
-                                             "Propagation", bind ? m->propagation : ""));
+                                             bind && m->ro ? "ro" : "", "RW", !m->ro, "Propagation",
+                                             bind ? m->propagation : ""));
         return 0;
 }
 

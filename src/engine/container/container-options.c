@@ -44,42 +44,42 @@ bool container_option_is_zero(const json_t *v)
 static const struct {
         const char *key, *flag;
 } refused_host[] = {
-        {"Links", "--link"},
-        {"Dns", "--dns"},
-        {"DnsOptions", "--dns-option"},
-        {"DnsSearch", "--dns-search"},
-        {"Devices", "--device"},
-        {"DeviceCgroupRules", "--device-cgroup-rule"},
-        {"DeviceRequests", "--gpus"},
-        {"VolumesFrom", "--volumes-from"},
-        {"VolumeDriver", "--volume-driver"},
-        {"PortBindings", "-p: kedge has no networking yet"},
-        {"PublishAllPorts", "-P: kedge has no networking yet"},
-        {"CpusetCpus", "--cpuset-cpus"},
-        {"CpusetMems", "--cpuset-mems"},
-        {"BlkioWeight", "--blkio-weight"},
-        {"BlkioWeightDevice", "--blkio-weight-device"},
-        {"BlkioDeviceReadBps", "--device-read-bps"},
-        {"BlkioDeviceWriteBps", "--device-write-bps"},
-        {"BlkioDeviceReadIOps", "--device-read-iops"},
-        {"BlkioDeviceWriteIOps", "--device-write-iops"},
-        {"OomKillDisable", "--oom-kill-disable"},
-        {"OomScoreAdj", "--oom-score-adj"},
-        {"MemoryReservation", "--memory-reservation"},
-        {"KernelMemory", "--kernel-memory"},
-        {"KernelMemoryTCP", NULL},
-        {"CgroupParent", "--cgroup-parent"},
-        {"Sysctls", "--sysctl"},
-        {"StorageOpt", "--storage-opt"},
-        {"CpuRealtimePeriod", "--cpu-rt-period"},
-        {"CpuRealtimeRuntime", "--cpu-rt-runtime"},
-        {"CpuCount", "--cpu-count"},
-        {"CpuPercent", "--cpu-percent"},
-        {"IOMaximumIOps", "--io-maxiops"},
-        {"IOMaximumBandwidth", "--io-maxbandwidth"},
-        {"MaskedPaths", NULL},
-        {"ReadonlyPaths", NULL},
-        {"Annotations", "--annotation"},
+    {"Links", "--link"},
+    {"Dns", "--dns"},
+    {"DnsOptions", "--dns-option"},
+    {"DnsSearch", "--dns-search"},
+    {"Devices", "--device"},
+    {"DeviceCgroupRules", "--device-cgroup-rule"},
+    {"DeviceRequests", "--gpus"},
+    {"VolumesFrom", "--volumes-from"},
+    {"VolumeDriver", "--volume-driver"},
+    {"PortBindings", "-p: kedge has no networking yet"},
+    {"PublishAllPorts", "-P: kedge has no networking yet"},
+    {"CpusetCpus", "--cpuset-cpus"},
+    {"CpusetMems", "--cpuset-mems"},
+    {"BlkioWeight", "--blkio-weight"},
+    {"BlkioWeightDevice", "--blkio-weight-device"},
+    {"BlkioDeviceReadBps", "--device-read-bps"},
+    {"BlkioDeviceWriteBps", "--device-write-bps"},
+    {"BlkioDeviceReadIOps", "--device-read-iops"},
+    {"BlkioDeviceWriteIOps", "--device-write-iops"},
+    {"OomKillDisable", "--oom-kill-disable"},
+    {"OomScoreAdj", "--oom-score-adj"},
+    {"MemoryReservation", "--memory-reservation"},
+    {"KernelMemory", "--kernel-memory"},
+    {"KernelMemoryTCP", NULL},
+    {"CgroupParent", "--cgroup-parent"},
+    {"Sysctls", "--sysctl"},
+    {"StorageOpt", "--storage-opt"},
+    {"CpuRealtimePeriod", "--cpu-rt-period"},
+    {"CpuRealtimeRuntime", "--cpu-rt-runtime"},
+    {"CpuCount", "--cpu-count"},
+    {"CpuPercent", "--cpu-percent"},
+    {"IOMaximumIOps", "--io-maxiops"},
+    {"IOMaximumBandwidth", "--io-maxbandwidth"},
+    {"MaskedPaths", NULL},
+    {"ReadonlyPaths", NULL},
+    {"Annotations", "--annotation"},
 };
 
 /* String modes: the values kedge carries out. kedge always makes private
@@ -88,13 +88,13 @@ static const struct {
         const char *key, *flag;
         const char *ok[4];
 } modes[] = {
-        {"IpcMode", "--ipc", {"", "private", "shareable"}},
-        {"PidMode", "--pid", {""}},
-        {"UTSMode", "--uts", {""}},
-        {"UsernsMode", "--userns", {"", "host"}},
-        {"CgroupnsMode", "--cgroupns", {"", "private"}},
-        {"Cgroup", "--cgroup", {""}},
-        {"Isolation", "--isolation", {"", "default"}},
+    {"IpcMode", "--ipc", {"", "private", "shareable"}},
+    {"PidMode", "--pid", {""}},
+    {"UTSMode", "--uts", {""}},
+    {"UsernsMode", "--userns", {"", "host"}},
+    {"CgroupnsMode", "--cgroupns", {"", "private"}},
+    {"Cgroup", "--cgroup", {""}},
+    {"Isolation", "--isolation", {"", "default"}},
 };
 
 /* Numbers that size something: an integer (never 1.5, "1g" or true) in
@@ -103,14 +103,14 @@ static const struct {
         const char *key;
         int64_t also, min, max;
 } numbers[] = {
-        {"Memory", 0, 0, CONTAINER_BYTES_MAX},
-        {"MemorySwap", -1, 0, CONTAINER_BYTES_MAX},
-        {"ShmSize", 0, 0, CONTAINER_BYTES_MAX},
-        {"NanoCpus", 0, 0, 1LL << 50},
-        {"CpuShares", 0, 2, 262144},   /* the kernel's range for cpu.shares */
-        {"CpuQuota", -1, 1000, 1LL << 40}, /* us; dockerd: at least 1ms */
-        {"CpuPeriod", 0, 1000, 1000000},   /* us; dockerd: 1ms to 1s */
-        {"PidsLimit", -1, 1, INT32_MAX},
+    {"Memory", 0, 0, CONTAINER_BYTES_MAX},
+    {"MemorySwap", -1, 0, CONTAINER_BYTES_MAX},
+    {"ShmSize", 0, 0, CONTAINER_BYTES_MAX},
+    {"NanoCpus", 0, 0, 1LL << 50},
+    {"CpuShares", 0, 2, 262144},       /* the kernel's range for cpu.shares */
+    {"CpuQuota", -1, 1000, 1LL << 40}, /* us; dockerd: at least 1ms */
+    {"CpuPeriod", 0, 1000, 1000000},   /* us; dockerd: 1ms to 1s */
+    {"PidsLimit", -1, 1, INT32_MAX},
 };
 
 static int check_number(const json_t *v, const char *name, int64_t also, int64_t min, int64_t max,
@@ -160,13 +160,14 @@ static int check_console_size(const json_t *v, struct kerr *err)
                      json_integer_value(n) <= UINT16_MAX;
         }
         return ok ? 0
-                  : kerr_set(err, KERR_INVALID, EINVAL,
-                             "invalid HostConfig.ConsoleSize: want [height, width] from 0 to 65535");
+                  : kerr_set(
+                        err, KERR_INVALID, EINVAL,
+                        "invalid HostConfig.ConsoleSize: want [height, width] from 0 to 65535");
 }
 
 static const char *const ulimit_names[] = {
-        "core",   "cpu",   "data", "fsize",  "locks",  "memlock",    "msgqueue", "nice",
-        "nofile", "nproc", "rss",  "rtprio", "rttime", "sigpending", "stack",
+    "core",   "cpu",   "data", "fsize",  "locks",  "memlock",    "msgqueue", "nice",
+    "nofile", "nproc", "rss",  "rtprio", "rttime", "sigpending", "stack",
 };
 
 static int check_ulimit(const json_t *u, struct kerr *err)
@@ -188,10 +189,11 @@ static int check_ulimit(const json_t *u, struct kerr *err)
         json_int_t soft = json_integer_value(json_object_get(u, "Soft"));
         json_int_t hard = json_integer_value(json_object_get(u, "Hard"));
         if (hard != -1 && (soft == -1 || soft > hard))
-                return kerr_set(err, KERR_INVALID, ERANGE,
-                                "invalid HostConfig.Ulimits: ulimit soft limit must be less than or "
-                                "equal to hard limit: %lld > %lld (%s)",
-                                (long long)soft, (long long)hard, name);
+                return kerr_set(
+                    err, KERR_INVALID, ERANGE,
+                    "invalid HostConfig.Ulimits: ulimit soft limit must be less than or "
+                    "equal to hard limit: %lld > %lld (%s)",
+                    (long long)soft, (long long)hard, name);
         return 0;
 }
 
@@ -262,12 +264,12 @@ static int check_restart_policy(const json_t *rp, struct kerr *err)
 }
 
 /* dockerd's log drivers: kedge writes json-file only. */
-static const char *const log_drivers[] = {"none",    "local",  "syslog", "journald", "gelf",
-                                          "fluentd", "awslogs", "splunk", "etwlogs", "gcplogs",
-                                          "logentries"};
+static const char *const log_drivers[] = {"none",    "local",   "syslog",    "journald",
+                                          "gelf",    "fluentd", "awslogs",   "splunk",
+                                          "etwlogs", "gcplogs", "logentries"};
 /* json-file options dockerd knows; kedge carries out the first two. */
-static const char *const json_file_opts[] = {"max-size", "max-file", "compress", "labels",
-                                             "labels-regex", "env", "env-regex", "tag"};
+static const char *const json_file_opts[] = {"max-size",     "max-file", "compress",  "labels",
+                                             "labels-regex", "env",      "env-regex", "tag"};
 
 static int check_log_opts(const json_t *cfg, struct kerr *err)
 {
@@ -289,8 +291,8 @@ static int check_log_opts(const json_t *cfg, struct kerr *err)
                 if (!s)
                         return kerr_set(err, KERR_INVALID, EINVAL, "invalid log opt '%s'", k);
                 if (i == 1 && parse_int64_range(s, 1, INT32_MAX, &n) < 0)
-                        return kerr_set(err, KERR_INVALID, EINVAL,
-                                        "invalid value for max-file: %s", s);
+                        return kerr_set(err, KERR_INVALID, EINVAL, "invalid value for max-file: %s",
+                                        s);
         }
         return 0;
 }

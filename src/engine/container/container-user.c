@@ -141,7 +141,8 @@ static int member_match(char **f, int n, void *ctx)
 static int request_id(const char *s, const char *what, uint32_t *ret, struct kerr *err)
 {
         if (parse_id(s, ret) < 0)
-                return kerr_set(err, KERR_INVALID, ERANGE, "invalid %s '%s': out of range", what, s);
+                return kerr_set(err, KERR_INVALID, ERANGE, "invalid %s '%s': out of range", what,
+                                s);
         return 0;
 }
 
@@ -177,7 +178,8 @@ static int resolve_group(const char *group_text, const char *group, struct looku
                 return -1;
         if (r == 0 && !g.by_id)
                 return kerr_set(l->err, KERR_INVALID, ENOENT,
-                                "unable to find group %s: no matching entries in group file", group);
+                                "unable to find group %s: no matching entries in group file",
+                                group);
         l->gid = r ? g.gid : g.id;
         return 0;
 }
