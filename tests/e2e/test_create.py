@@ -236,7 +236,6 @@ REFUSED_CLI = [
     (["--device-read-bps", "/dev/null:1mb"], "BlkioDeviceReadBps"),
     (["--oom-kill-disable"], "OomKillDisable"),
     (["--oom-score-adj", "100"], "OomScoreAdj"),
-    (["--memory-reservation", "10m"], "MemoryReservation"),
     (["--memory-swappiness", "10"], "MemorySwappiness"),
     (["--cgroup-parent", "foo"], "CgroupParent"),
     (["--sysctl", "net.ipv4.ip_forward=1"], "Sysctls"),
@@ -408,6 +407,24 @@ def test_good_numbers_are_carried_out(docker_cli, busybox):
     out = docker_cli("run", "--rm", "--shm-size", "8m", "busybox", "sh", "-c",
                      "grep /dev/shm /proc/mounts").stdout.decode()
     assert "size=8192k" in out
+
+
+def test_memory_reservation_is_a_soft_limit(docker_cli, busybox, kedge):
+    cid = docker_cli("run", "-d", "--memory-reservation", "12m", "busybox", "sleep", "100"
+                     ).stdout.decode().strip()
+    try:
+        v1 = "/sys/fs/cgroup/memory/kedge/%s/memory.soft_limit_in_bytes" % cid
+        v2 = "/sys/fs/cgroup/kedge/%s/memory.low" % cid
+        path = v1 if os.path.exists("/sys/fs/cgroup/memory") else v2
+        with open(path) as f:  # says which cgroup version it checked when it fails
+            assert int(f.read()) == 12 * 1024 * 1024, path
+    finally:
+        docker_cli("rm", "-f", cid)
+    for body, words in [({"MemoryReservation": 1024}, "Minimum memory reservation allowed is 6MB"),
+                        ({"MemoryReservation": 64 << 20, "Memory": 32 << 20},
+                         "Minimum memory limit can not be less than memory reservation limit")]:
+        r = create(kedge, {"HostConfig": body})
+        assert r.status == 400 and words in r.json()["message"], r.body
 
 
 # --- 6. what inspect says about networks -------------------------------------

@@ -68,6 +68,8 @@ static const struct {
     {"{\"HostConfig\":{\"Memory\":4611686018427387904}}", "HostConfig.Memory"},
     {"{\"HostConfig\":{\"Memory\":9223372036854775807}}", "HostConfig.Memory"},
     {"{\"HostConfig\":{\"MemorySwap\":-7}}", "HostConfig.MemorySwap"},
+    {"{\"HostConfig\":{\"MemoryReservation\":1.5}}", "HostConfig.MemoryReservation: wrong type"},
+    {"{\"HostConfig\":{\"MemoryReservation\":-1}}", "HostConfig.MemoryReservation -1"},
     {"{\"HostConfig\":{\"ShmSize\":-1}}", "HostConfig.ShmSize"},
     {"{\"HostConfig\":{\"NanoCpus\":-1}}", "HostConfig.NanoCpus"},
     {"{\"HostConfig\":{\"CpuQuota\":500}}", "HostConfig.CpuQuota"},

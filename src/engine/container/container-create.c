@@ -109,6 +109,13 @@ static int validate_host_config(struct engine *e, json_t *hc, json_t *warnings, 
         json_int_t mem = json_integer_value(json_object_get(hc, "Memory"));
         if (mem < 0 || (mem > 0 && mem < 6 * 1024 * 1024))
                 return kerr_set(err, KERR_INVALID, EINVAL, "Minimum memory limit allowed is 6MB");
+        json_int_t res = json_integer_value(json_object_get(hc, "MemoryReservation"));
+        if (res > 0 && res < 6 * 1024 * 1024)
+                return kerr_set(err, KERR_INVALID, EINVAL, "Minimum memory reservation allowed is 6MB");
+        if (mem > 0 && res > 0 && mem < res)
+                return kerr_set(err, KERR_INVALID, EINVAL,
+                                "Minimum memory limit can not be less than memory reservation "
+                                "limit, see usage");
         json_int_t swap = json_integer_value(json_object_get(hc, "MemorySwap"));
         if (swap > 0 && mem > 0 && swap < mem)
                 return kerr_set(err, KERR_INVALID, EINVAL,

@@ -65,7 +65,6 @@ static const struct {
     {"BlkioDeviceWriteIOps", "--device-write-iops"},
     {"OomKillDisable", "--oom-kill-disable"},
     {"OomScoreAdj", "--oom-score-adj"},
-    {"MemoryReservation", "--memory-reservation"},
     {"KernelMemory", "--kernel-memory"},
     {"KernelMemoryTCP", NULL},
     {"CgroupParent", "--cgroup-parent"},
@@ -105,6 +104,7 @@ static const struct {
 } numbers[] = {
     {"Memory", 0, 0, CONTAINER_BYTES_MAX},
     {"MemorySwap", -1, 0, CONTAINER_BYTES_MAX},
+    {"MemoryReservation", 0, 0, CONTAINER_BYTES_MAX},
     {"ShmSize", 0, 0, CONTAINER_BYTES_MAX},
     {"NanoCpus", 0, 0, 1LL << 50},
     {"CpuShares", 0, 2, 262144},       /* the kernel's range for cpu.shares */

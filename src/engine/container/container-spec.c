@@ -309,11 +309,19 @@ static json_t *build_resources(struct container *c)
         json_t *res = json_object();
         json_int_t mem = json_integer_value(json_object_get(hc, "Memory"));
         json_int_t swap = json_integer_value(json_object_get(hc, "MemorySwap"));
+        json_int_t reservation = json_integer_value(json_object_get(hc, "MemoryReservation"));
+        json_t *memory = json_object();
         if (mem > 0) {
                 /* Docker: unset swap means twice the memory limit. */
-                json_int_t s = swap == 0 ? 2 * mem : swap;
-                json_set(res, "memory", json_pack("{sI sI}", "limit", mem, "swap", s));
+                json_set_int(memory, "limit", mem);
+                json_set_int(memory, "swap", swap == 0 ? 2 * mem : swap);
         }
+        if (reservation > 0) /* a soft limit: memory.soft_limit_in_bytes, v2 memory.low */
+                json_set_int(memory, "reservation", reservation);
+        if (json_object_size(memory))
+                json_set(res, "memory", memory);
+        else
+                json_decref(memory);
         json_t *cpu = json_object();
         json_int_t shares = json_integer_value(json_object_get(hc, "CpuShares"));
         if (shares > 0)
