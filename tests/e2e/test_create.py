@@ -103,6 +103,24 @@ def test_mount_bind_docker_py(docker_py, busybox, tmp_path):
     assert out == b"py\nro\n"
 
 
+def test_docker_py_volumes_are_binds(docker_py, kedge, busybox, tmp_path):
+    """docker-py puts each bind's container path in Config.Volumes too: a
+    path a bind covers is no anonymous volume (as dockerd sees it)."""
+    (tmp_path / "f").write_text("dp\n")
+    assert docker_py.containers.run("busybox", ["cat", "/ctr/f"], remove=True, volumes={
+        str(tmp_path): {"bind": "/ctr", "mode": "ro"}}) == b"dp\n"
+    assert docker_py.containers.run("busybox", ["cat", "/ctr/f"], remove=True,
+                                    volumes=["%s:/ctr:ro" % tmp_path]) == b"dp\n"
+    # the same body as the API sees it: docker-py names the target "/ct"
+    r = create(kedge, {"Volumes": {"/ct": {}}, "HostConfig": {"Binds": ["%s:/ctr:ro" % tmp_path]}})
+    assert r.status == 201 and any("/ct " in w for w in r.json()["Warnings"]), r.body
+    r = create(kedge, {"Volumes": {"/cx": {}}, "HostConfig": {"Binds": ["%s:/ctr:ro" % tmp_path]}})
+    assert r.status == 400 and "anonymous volume '/cx'" in r.json()["message"], r.body
+    load_image(kedge, "vol:2", config_extra={"Volumes": {"/data": {}}})
+    r = create(kedge, {"Image": "vol:2", "HostConfig": {"Binds": ["%s:/data" % tmp_path]}})
+    assert r.status == 201 and not any("volume" in w for w in r.json()["Warnings"]), r.body
+
+
 def test_mount_bind_missing_source(docker_cli, busybox, tmp_path):
     p = docker_cli("create", "--mount", "type=bind,source=%s/nope,target=/d" % tmp_path,
                    "busybox", check=False)

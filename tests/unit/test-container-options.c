@@ -163,18 +163,20 @@ static void test_merged(void **state)
 {
         (void)state;
         json_t *warnings = json_array();
+        json_t *empty_hc = json_object();
         struct kerr err = {0};
         json_t *cfg = json_loads("{\"Healthcheck\":{\"Test\":[\"CMD\",\"x\"]}}", 0, NULL);
-        assert_true(container_options_check_merged(cfg, warnings, &err) < 0);
+        assert_true(container_options_check_merged(cfg, empty_hc, warnings, &err) < 0);
         assert_non_null(strstr(err.msg, "--no-healthcheck"));
         json_decref(cfg);
         cfg = json_loads("{\"Healthcheck\":{\"Test\":[\"NONE\"]},\"Volumes\":{\"/data\":{}}}", 0,
                          NULL);
-        assert_int_equal(container_options_check_merged(cfg, warnings, &err), 0);
+        assert_int_equal(container_options_check_merged(cfg, empty_hc, warnings, &err), 0);
         assert_int_equal(json_array_size(warnings), 1);
         assert_non_null(strstr(json_string_value(json_array_get(warnings, 0)), "/data"));
         json_decref(cfg);
         json_decref(warnings);
+        json_decref(empty_hc);
 }
 
 int main(void)

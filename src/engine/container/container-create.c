@@ -287,7 +287,7 @@ struct container *engine_container_create(struct engine *e, const char *name, js
         json_t *nc = json_object_get(body, "NetworkingConfig");
         if (validate_types(config, hc, err) < 0 ||
             container_options_check(config, hc, nc, err) < 0 ||
-            container_mounts_check(config, hc, err) < 0 ||
+            container_mounts_check(config, hc, warnings, err) < 0 ||
             validate_host_config(e, hc, warnings, err) < 0 || validate_runtime(e, hc, err) < 0)
                 return NULL;
         const char *image_ref = json_get_str(config, "Image");
@@ -299,7 +299,7 @@ struct container *engine_container_create(struct engine *e, const char *name, js
         if (image_rootfs_get(e, image_ref, &img, err) < 0)
                 return NULL;
         merge_image_config(config, img.config);
-        if (container_options_check_merged(config, warnings, err) < 0) {
+        if (container_options_check_merged(config, hc, warnings, err) < 0) {
                 image_rootfs_release(&img);
                 return NULL;
         }

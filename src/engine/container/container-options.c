@@ -5,6 +5,7 @@
  * what is carried out. An option joins the "carried out" side only in the
  * same change that implements it. */
 #include "container-options.h"
+#include "container-mounts.h"
 #include "signals.h"
 
 #include "base/json.h"
@@ -459,7 +460,8 @@ int container_options_check(const json_t *config, const json_t *hc, const json_t
         return 0;
 }
 
-int container_options_check_merged(const json_t *config, json_t *warnings, struct kerr *err)
+int container_options_check_merged(const json_t *config, const json_t *hc, json_t *warnings,
+                                   struct kerr *err)
 {
         if (check_healthcheck(json_object_get(config, "Healthcheck"), true, err) < 0)
                 return -EINVAL;
@@ -467,6 +469,8 @@ int container_options_check_merged(const json_t *config, json_t *warnings, struc
         json_t *v;
         json_object_foreach(json_object_get(config, "Volumes"), path, v)
         {
+                if (container_mounts_cover(hc, path))
+                        continue;
                 char w[512];
                 snprintf(w, sizeof(w),
                          "kedge has no volumes yet: the image's volume %.400s stays in the "

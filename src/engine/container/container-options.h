@@ -27,8 +27,10 @@ int container_options_check(const json_t *config, const json_t *hc, const json_t
 
 /* After the image's config is merged in: refuses a healthcheck that would
  * run (the image's HEALTHCHECK unless the request disabled it), and warns
- * that the image's VOLUMEs stay in the container's writable layer. */
-int container_options_check_merged(const json_t *config, json_t *warnings, struct kerr *err);
+ * that the image's VOLUMEs no mount of hc covers stay in the container's
+ * writable layer. */
+int container_options_check_merged(const json_t *config, const json_t *hc, json_t *warnings,
+                                   struct kerr *err);
 
 /* Whether v is a client's "not set": null, false, 0, "", [], {} or an
  * object of such values. */
