@@ -7,7 +7,9 @@
 #include "stream.h"
 
 #include "base/json.h"
+#include "base/parse.h"
 #include "base/xalloc.h"
+#include "engine/container/container-mounts.h"
 #include "engine/container/container.h"
 #include "engine/container/container-list.h"
 #include "engine/engine.h"
@@ -106,44 +108,29 @@ static json_t *network_settings(const struct container_snapshot *c)
 {
         const char *mode = json_get_str(c->host_config, "NetworkMode");
         json_t *nets = json_object();
-        /* An entry for the mode, as Docker shows even for host and none:
-         * clients look for it (podman #17385). */
-        json_set(nets, mode ? mode : "bridge",
+        /* Only what is true: host and none get the entry Docker shows for
+         * them (clients look for it, podman #17385); the default mode has
+         * no network kedge could name yet, so none is listed. */
+        if (mode && (strcmp(mode, "host") == 0 || strcmp(mode, "none") == 0))
+                json_set(nets, mode,
                  json_pack("{sn sn sn ss ss ss ss si ss ss si ss sn sn}", "IPAMConfig", "Links",
                            "Aliases", "MacAddress", "", "NetworkID", "", "EndpointID", "",
                            "Gateway", "", "IPPrefixLen", 0, "IPAddress", "", "IPv6Gateway", "",
                            "GlobalIPv6PrefixLen", 0, "GlobalIPv6Address", "", "DriverOpts",
                            "DNSNames"));
-        return json_pack("{ss sb ss so sn ss so}", "Bridge", "", "HairpinMode", 0, "SandboxKey", "",
-                         "Ports", json_object(), "SandboxID", "SandboxKey", "", "Networks", nets);
+        /* Docker's deprecated top-level copy of the default endpoint: empty,
+         * as there is none; `inspect -f {{.NetworkSettings.IPAddress}}`
+         * reads it. */
+        return json_pack("{ss sb ss so ss so ss ss ss si ss ss si ss}", "Bridge", "", "HairpinMode",
+                         0, "SandboxKey", "", "Ports", json_object(), "SandboxID", "", "Networks",
+                         nets, "EndpointID", "", "Gateway", "", "GlobalIPv6Address", "",
+                         "GlobalIPv6PrefixLen", 0, "IPAddress", "", "IPv6Gateway", "",
+                         "IPPrefixLen", 0, "MacAddress", "");
 }
 
 static json_t *mounts_json(const struct container_snapshot *c)
 {
-        json_t *out = json_array();
-        size_t i;
-        json_t *v;
-        json_array_foreach(json_object_get(c->host_config, "Binds"), i, v)
-        {
-                const char *b = json_string_value(v);
-                if (!b)
-                        continue;
-                char *copy = xstrdup(b);
-                char *dst = strchr(copy, ':');
-                if (dst) {
-                        *dst++ = 0;
-                        char *mode = strchr(dst, ':');
-                        if (mode)
-                                *mode++ = 0;
-                        bool rw = !(mode && strstr(mode, "ro"));
-                        json_array_append_new(out, json_pack("{ss ss ss ss sb ss}", "Type", "bind",
-                                                             "Source", copy, "Destination", dst,
-                                                             "Mode", mode ? mode : "", "RW", rw,
-                                                             "Propagation", "rprivate"));
-                }
-                free(copy);
-        }
-        return out;
+        return container_mounts_inspect(c->host_config);
 }
 
 static json_t *inspect_json(struct request *req, const struct container_snapshot *c)

@@ -7,6 +7,7 @@
  * how the container ended. A daemon that restarts finds the shims again. */
 #include "container-internal.h"
 #include "engine/engine.h"
+#include "container-options.h"
 #include "logs.h"
 #include "signals.h"
 
@@ -14,6 +15,8 @@
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "base/parse.h"
+#include "base/spawn.h"
 #include "base/xalloc.h"
 #include "runtime/cgroup.h"
 #include "shim/proto.h"
@@ -23,7 +26,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +38,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-extern char **environ;
 
 static int64_t now_ns(void)
 {
@@ -313,10 +313,10 @@ static void write_etc_files(struct engine *e, struct container *c)
         json_t *v;
         json_array_foreach(json_object_get(c->host_config, "ExtraHosts"), i, v)
         {
-                const char *s = json_string_value(v);
-                const char *colon = s ? strchr(s, ':') : NULL;
-                if (colon)
-                        buf_appendf(&hosts, "%s\t%.*s\n", colon + 1, (int)(colon - s), s);
+                const char *s = json_string_value(v), *ip;
+                size_t n;
+                if (s && container_extra_host_split(s, &n, &ip) == 0)
+                        buf_appendf(&hosts, "%s\t%.*s\n", ip, (int)n, s);
         }
         buf_appendf(&hosts, "127.0.1.1\t%s\n", hn ? hn : c->id);
         snprintf(p, sizeof(p), "%s/hosts", dir);
@@ -409,29 +409,13 @@ static int spawn_shim(struct engine *e, struct container *c, const char *run_dir
         int pipefd[2];
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return kerr_set(err, KERR_INTERNAL, errno, "pipe: %s", strerror(errno));
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-        posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-        posix_spawnattr_t attr;
-        posix_spawnattr_init(&attr);
-        sigset_t none;
-        sigemptyset(&none);
-        posix_spawnattr_setsigmask(&attr, &none);
-        sigset_t dfl;
-        sigemptyset(&dfl);
-        sigaddset(&dfl, SIGPIPE);
-        posix_spawnattr_setsigdefault(&attr, &dfl);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
         pid_t pid;
-        int r = posix_spawn(&pid, path, &fa, &attr, (char *const *)argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&attr);
+        int r = spawn_program(path, (char *const *)argv, (int[3]){SPAWN_DEVNULL, pipefd[1], pipefd[1]},
+                              &pid);
         close(pipefd[1]);
         if (r != 0) {
                 close(pipefd[0]);
-                return kerr_set(err, KERR_INTERNAL, r, "cannot start the shim: %s", strerror(r));
+                return kerr_set(err, KERR_INTERNAL, r, "cannot start the shim: %s", strerror(-r));
         }
         char msg[2048];
         size_t len = 0;
@@ -469,12 +453,8 @@ static int read_pid(struct engine *e, struct container *c, const char *name)
         _cleanup_free_ char *text = NULL;
         if (dfd < 0 || fs_read_at(dfd, name, 64, &text, NULL) < 0)
                 return -1;
-        char *end;
-        errno = 0;
-        long v = strtol(text, &end, 10);
-        if (errno || end == text || (*end && *end != '\n') || v <= 0 || v > INT32_MAX)
-                return -1;
-        return (int)v;
+        int pid;
+        return parse_pid(text, &pid) < 0 ? -1 : pid;
 }
 
 static int fail_start(struct engine *e, struct container *c, const char *run_dir, struct kerr *err)
