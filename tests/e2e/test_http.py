@@ -72,6 +72,11 @@ def test_duplicate_content_length_refused(kedge):
                       b"Content-Length: 4\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
     assert_400_json_and_closed(reply, took, "Transfer-Encoding and Content-Length")
     assert b"Transfer-Encoding" in reply
+    # A list, a sign or hex in one header: refused (by libmicrohttpd).
+    for cl in (b"2, 40", b"2,2", b"+2", b"-1", b"0x2"):
+        reply, _ = raw(kedge.sock, b"POST /containers/create HTTP/1.1\r\nHost: d\r\n"
+                       b"Content-Type: application/json\r\nContent-Length: %s\r\n\r\n{}" % cl)
+        assert reply.startswith(b"HTTP/1.1 400"), (cl, reply[:200])
     # The same value twice is allowed by RFC 9110 and by Go's server.
     reply, _ = raw(kedge.sock, b"GET /_ping HTTP/1.1\r\nHost: d\r\nContent-Length: 0\r\n"
                    b"Content-Length: 0\r\nConnection: close\r\n\r\n")
