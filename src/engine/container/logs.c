@@ -412,35 +412,49 @@ static int read_existing(struct reader *r, struct log_files *f)
         return 0;
 }
 
-/* After a rotation: files rotated since cur (more than one rotation
- * between two polls) are base.k-1 ... base.1 when cur became base.k; they
- * are read, oldest first, before the new current file. */
-static int read_missed(struct reader *r, const char *base, int cur)
+/* Where the file st is among base.1 ... base.N; 0 if not there. */
+static int rotated_index(const char *base, const struct stat *st)
 {
-        struct stat c;
-        if (fstat(cur, &c) < 0)
-                return 0;
-        int k = 0;
-        for (int i = 1; i <= ROTATED_MAX && !k; i++) {
+        for (int i = 1; i <= ROTATED_MAX; i++) {
                 _cleanup_free_ char *p = xasprintf("%s.%d", base, i);
-                struct stat st;
-                if (stat(p, &st) == 0 && st.st_ino == c.st_ino && st.st_dev == c.st_dev)
-                        k = i;
+                struct stat o;
+                if (stat(p, &o) == 0 && o.st_ino == st->st_ino && o.st_dev == st->st_dev)
+                        return i;
         }
-        int ret = 0;
-        for (int i = k - 1; i >= 1 && ret >= 0; i--) {
-                _cleanup_free_ char *p = xasprintf("%s.%d", base, i);
-                int fd = open(p, O_RDONLY | O_CLOEXEC);
-                if (fd < 0)
-                        continue;
-                ret = read_fd(r, fd, false);
-                close(fd);
-        }
-        return ret;
+        return 0;
 }
 
-/* One poll of the current file: new lines, a truncation (max-file 1
- * truncates in place) or a rotation. Returns < 0 to stop. */
+/* The file written after cur, which has been rotated: base.k-1 when cur
+ * is base.k (base itself for k = 1), so that files rotated between two
+ * polls are not skipped. Renames are tracked by inode: the guess is kept
+ * only if cur is still base.k once it is open (no rotation in between).
+ * In the middle of the shim's rename chain base.k-1 is missing for a
+ * moment (cur has moved up, its successor not yet): wait and look again,
+ * for up to about 2 s. */
+static int open_successor(const char *base, int cur)
+{
+        struct stat c;
+        for (int tries = 0; fstat(cur, &c) == 0 && tries < 2000; tries++) {
+                if (tries)
+                        nanosleep(&(struct timespec){0, 1000 * 1000}, NULL);
+                int k = rotated_index(base, &c);
+                if (k == 0)
+                        break; /* deleted (past max-file): go on with the newest */
+                _cleanup_free_ char *next =
+                    k == 1 ? xstrdup(base) : xasprintf("%s.%d", base, k - 1);
+                _cleanup_free_ char *at = xasprintf("%s.%d", base, k);
+                int fd = open(next, O_RDONLY | O_CLOEXEC);
+                struct stat o;
+                if (fd >= 0 && stat(at, &o) == 0 && o.st_ino == c.st_ino && o.st_dev == c.st_dev)
+                        return fd;
+                if (fd >= 0)
+                        close(fd);
+        }
+        return open(base, O_RDONLY | O_CLOEXEC);
+}
+
+/* One poll: new lines, a truncation (max-file 1 truncates in place) or
+ * rotations. Returns < 0 to stop. */
 static int follow_once(struct reader *r, const char *base, int *cur)
 {
         for (;;) {
@@ -455,13 +469,12 @@ static int follow_once(struct reader *r, const char *base, int *cur)
                 int ret = read_fd(r, *cur, true);
                 if (ret < 0 || stat(base, &a) < 0 || fstat(*cur, &b) < 0 || a.st_ino == b.st_ino)
                         return ret;
-                /* Rotated under us: the rest of this file, any file rotated
-                 * in between, then the new current file from its start. */
+                /* Rotated under us: the rest of this file, then the next
+                 * one (a rotated file again if several rotations passed). */
                 ret = read_fd(r, *cur, false);
-                if (ret >= 0)
-                        ret = read_missed(r, base, *cur);
+                int next = open_successor(base, *cur);
                 close(*cur);
-                *cur = -EBADF;
+                *cur = next;
                 if (ret < 0)
                         return ret;
         }
