@@ -336,6 +336,9 @@ def test_healthcheck_none_and_disable_are_accepted(docker_cli, busybox, kedge):
     for body in ({"Healthcheck": None}, {"Healthcheck": {"Test": [], "Interval": 5000000000}}):
         r = create(kedge, dict(body, Image="hc:1"))
         assert r.status == 400 and "HEALTHCHECK" in r.json()["message"], (body, r.body)
+    # an image Healthcheck without Test (data from an image) must not take the daemon down
+    load_image(kedge, "hc:2", config_extra={"Healthcheck": {"Interval": 5}})
+    assert create(kedge, {"Image": "hc:2", "Healthcheck": {"Test": []}}).status == 201
 
 
 def test_image_volumes_are_warned_not_faked(kedge, busybox):

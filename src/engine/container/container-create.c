@@ -173,8 +173,12 @@ static void merge_healthcheck(json_t *config, json_t *image_hc)
                 json_object_set(config, "Healthcheck", image_hc);
                 return;
         }
-        if (json_array_size(json_object_get(hc, "Test")) == 0)
-                json_set(hc, "Test", json_incref(json_object_get(image_hc, "Test")));
+        /* a copy: the request's object is not ours to change */
+        hc = json_deep_copy(hc);
+        json_object_set_new(config, "Healthcheck", hc);
+        json_t *test = json_object_get(image_hc, "Test");
+        if (json_array_size(json_object_get(hc, "Test")) == 0 && test)
+                json_object_set(hc, "Test", test);
         static const char *const timings[] = {"Interval", "Timeout", "StartPeriod", "StartInterval",
                                               "Retries"};
         for (size_t i = 0; i < ARRAY_SIZE(timings); i++)
