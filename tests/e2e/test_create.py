@@ -146,6 +146,9 @@ def test_mount_tmpfs_size_and_mode(docker_cli, busybox, kedge):
                      ).stdout.decode().split("\n")
     assert out[0] == "1770"
     assert "size=1024k" in out[1] and "tmpfs" in out[1]
+    out = docker_cli("run", "--rm", "--mount", "type=tmpfs,target=/t,readonly", "busybox", "sh",
+                     "-c", "touch /t/x 2>/dev/null || echo ro").stdout
+    assert out == b"ro\n"
     r = create(kedge, {"HostConfig": {"Mounts": [{"Type": "tmpfs", "Target": "/t",
                                                   "TmpfsOptions": {"SizeBytes": -5}}]}})
     assert r.status == 400 and "SizeBytes" in r.json()["message"]
@@ -329,6 +332,13 @@ def test_healthcheck_none_and_disable_are_accepted(docker_cli, busybox, kedge):
     p = docker_cli("create", "hc:1", "true", check=False)
     assert p.returncode != 0 and "healthcheck" in p.stderr.decode()
     docker_cli("run", "--rm", "--no-healthcheck", "hc:1", "true")
+    # null and an empty Test take the image's, as in dockerd's merge
+    for body in ({"Healthcheck": None}, {"Healthcheck": {"Test": [], "Interval": 5000000000}}):
+        r = create(kedge, dict(body, Image="hc:1"))
+        assert r.status == 400 and "HEALTHCHECK" in r.json()["message"], (body, r.body)
+    # an image Healthcheck without Test (data from an image) must not take the daemon down
+    load_image(kedge, "hc:2", config_extra={"Healthcheck": {"Interval": 5}})
+    assert create(kedge, {"Image": "hc:2", "Healthcheck": {"Test": []}}).status == 201
 
 
 def test_image_volumes_are_warned_not_faked(kedge, busybox):

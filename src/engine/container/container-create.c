@@ -223,6 +223,31 @@ static bool empty_array(json_t *v)
         return !v || json_is_null(v) || (json_is_array(v) && json_array_size(v) == 0);
 }
 
+/* dockerd's: no Healthcheck (or null) takes the image's; one whose Test is
+ * empty takes the image's Test and keeps its own timings where set. */
+static void merge_healthcheck(json_t *config, json_t *image_hc)
+{
+        json_t *hc = json_object_get(config, "Healthcheck");
+        if (!json_is_object(image_hc))
+                return;
+        if (!json_is_object(hc)) {
+                json_object_set(config, "Healthcheck", image_hc);
+                return;
+        }
+        /* a copy: the request's object is not ours to change */
+        hc = json_deep_copy(hc);
+        json_object_set_new(config, "Healthcheck", hc);
+        json_t *test = json_object_get(image_hc, "Test");
+        if (json_array_size(json_object_get(hc, "Test")) == 0 && test)
+                json_object_set(hc, "Test", test);
+        static const char *const timings[] = {"Interval", "Timeout", "StartPeriod", "StartInterval",
+                                              "Retries"};
+        for (size_t i = 0; i < ARRAY_SIZE(timings); i++)
+                if (json_integer_value(json_object_get(hc, timings[i])) == 0 &&
+                    json_object_get(image_hc, timings[i]))
+                        json_object_set(hc, timings[i], json_object_get(image_hc, timings[i]));
+}
+
 /* dockerd's merge of a container config with its image config. */
 static void merge_image_config(json_t *config, json_t *image)
 {
@@ -260,8 +285,7 @@ static void merge_image_config(json_t *config, json_t *image)
                                                 ? json_object_get(image, "Entrypoint")
                                                 : json_null());
         }
-        if (!json_object_get(config, "Healthcheck") && json_object_get(image, "Healthcheck"))
-                json_object_set(config, "Healthcheck", json_object_get(image, "Healthcheck"));
+        merge_healthcheck(config, json_object_get(image, "Healthcheck"));
 }
 
 /* What dockerd stores for fields a client left out; clients read them back

@@ -373,6 +373,8 @@ static json_t *tmpfs_options(const struct mspec *m)
                 json_array_append_new(opts, json_sprintf("size=%lld", m->size));
         if (m->mode)
                 json_array_append_new(opts, json_sprintf("mode=%o", m->mode));
+        if (m->ro)
+                json_array_append_new(opts, json_string("ro"));
         return opts;
 }
 
