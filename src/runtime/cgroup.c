@@ -3,6 +3,7 @@
 
 #include "base/cleanup.h"
 #include "base/fs.h"
+#include "base/parse.h"
 #include "base/xalloc.h"
 
 #include <dirent.h>
@@ -65,6 +66,53 @@ void rt_cgroup_release(struct rt_cgroup *cg)
         free(cg->root);
         free(cg->path);
         *cg = (struct rt_cgroup){0};
+}
+
+void rt_cgroup_oom_parse(const char *text, struct rt_cgroup_oom *ret)
+{
+        *ret = (struct rt_cgroup_oom){0};
+        for (const char *line = text; line && *line;) {
+                const char *end = strchrnul(line, '\n');
+                const char *sp = memchr(line, ' ', (size_t)(end - line));
+                char value[32];
+                size_t klen = sp ? (size_t)(sp - line) : 0;
+                size_t vlen = sp ? (size_t)(end - sp - 1) : 0;
+                uint64_t n;
+                if (sp && vlen < sizeof(value)) {
+                        memcpy(value, sp + 1, vlen);
+                        value[vlen] = 0;
+                        if (parse_uint64(value, &n) < 0)
+                                n = 0;
+                        else if (klen == 8 && strncmp(line, "oom_kill", 8) == 0)
+                                ret->kills = n;
+                        else if (klen == 14 && strncmp(line, "oom_group_kill", 14) == 0)
+                                ret->group_kills = n;
+                }
+                line = *end ? end + 1 : end;
+        }
+}
+
+int rt_cgroup_oom_read(const char *root, const char *path, int version, struct rt_cgroup_oom *ret)
+{
+        *ret = (struct rt_cgroup_oom){0};
+        if (!path || !path[0] || strstr(path, ".."))
+                return -EINVAL;
+        while (*path == '/')
+                path++;
+        if (!version)
+                version = rt_cgroup_detect(root);
+        _cleanup_free_ char *dir = version == 2 ? xasprintf("%s/%s", root, path)
+                                                : xasprintf("%s/memory/%s", root, path);
+        _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        _cleanup_free_ char *text = NULL;
+        int r = fs_read_at(dfd, version == 2 ? "memory.events" : "memory.oom_control", 4096, &text,
+                           NULL);
+        if (r < 0)
+                return r;
+        rt_cgroup_oom_parse(text, ret);
+        return 0;
 }
 
 int rt_cgroup_write(const char *dir, const char *file, const char *value, struct kerr *err)

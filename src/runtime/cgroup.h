@@ -8,6 +8,7 @@
 #include "base/err.h"
 #include "spec.h"
 
+#include <stdint.h>
 #include <sys/types.h>
 
 struct rt_cgroup {
@@ -29,6 +30,20 @@ int rt_cgroup_add(const struct rt_cgroup *cg, pid_t pid, struct kerr *err);
  * while the kernel still counts exiting tasks (EBUSY). */
 int rt_cgroup_destroy(const struct rt_cgroup *cg, struct kerr *err);
 void rt_cgroup_release(struct rt_cgroup *cg);
+
+/* How often the kernel's OOM killer struck in a group. */
+struct rt_cgroup_oom {
+        uint64_t kills;       /* oom_kill: processes it killed */
+        uint64_t group_kills; /* oom_group_kill (v2, memory.oom.group): whole-group kills */
+};
+/* Parses memory.events (v2) or memory.oom_control (v1), both "key value"
+ * lines; keys it lacks count 0 (v1 has oom_kill from Linux 4.13 on). */
+void rt_cgroup_oom_parse(const char *text, struct rt_cgroup_oom *ret);
+/* Reads the counts of the group at root/path (version 0 = detect):
+ * memory.events on v2, memory/path/memory.oom_control on v1. For the end
+ * of a container: call it before the group is removed. -errno when the
+ * file cannot be read (no group, no memory controller). */
+int rt_cgroup_oom_read(const char *root, const char *path, int version, struct rt_cgroup_oom *ret);
 /* Removes path from every hierarchy mounted under root: the one directory
  * on v2; on v1 each hierarchy's, whoever made them (the built-in runtime
  * joins seven, runc every one mounted, the hybrid layout's "unified"

@@ -49,6 +49,35 @@ def test_kill_gives_137(docker_cli, busybox):
     state = json.loads(docker_cli("inspect", cid).stdout)[0]["State"]
     assert state["Status"] == "exited" and state["ExitCode"] == 137
     assert state["FinishedAt"] != "0001-01-01T00:00:00Z"
+    assert state["OOMKilled"] is False
+
+
+# The shell doubles a string until the kernel's OOM killer ends it.
+MEMORY_HOG = 'x=0123456789abcdef; while :; do x="$x$x"; done'
+
+
+def test_oom_killed_in_inspect(docker_cli, busybox):
+    """State.OOMKilled comes from the container cgroup's OOM kill count
+    (memory.oom_control on v1, memory.events on v2), read before the group
+    goes; a SIGKILL from anyone else gives the same 137 and OOMKilled false."""
+    # Only the first run hogs: the file stays in the container's own layer.
+    script = "[ -e /ran ] && exit 0; touch /ran; " + MEMORY_HOG
+    p = docker_cli("run", "--name", "hog", "--memory", "8m", "busybox", "sh", "-c", script,
+                   check=False)
+    assert p.returncode == 137, p.stderr
+    state = json.loads(docker_cli("inspect", "hog").stdout)[0]["State"]
+    assert state["ExitCode"] == 137 and state["OOMKilled"] is True, state
+    # (A child: the kernel drops a SIGKILL pid 1 sends itself.)
+    p = docker_cli("run", "--name", "selfkill", "--memory", "8m", "busybox", "sh", "-c",
+                   "sh -c 'kill -9 $$'; exit $?", check=False)
+    assert p.returncode == 137, p.stderr
+    state = json.loads(docker_cli("inspect", "selfkill").stdout)[0]["State"]
+    assert state["ExitCode"] == 137 and state["OOMKilled"] is False, state
+    # A start clears it, as Docker's: the run that follows was not killed.
+    assert docker_cli("start", "-a", "hog").returncode == 0
+    state = json.loads(docker_cli("inspect", "hog").stdout)[0]["State"]
+    assert state["ExitCode"] == 0 and state["OOMKilled"] is False, state
+    docker_cli("rm", "-f", "hog", "selfkill")
 
 
 def test_stop_ignoring_sigterm_is_killed_after_timeout(docker_cli, busybox):

@@ -11,6 +11,7 @@ import test_run
 from test_run import (  # noqa: F401  (collected here again, against runc)
     test_exit_codes,
     test_kill_gives_137,
+    test_oom_killed_in_inspect,
     test_run_options,
     test_run_rm_echo,
     test_stdin_pipe,

@@ -1,4 +1,5 @@
 /* cgroup v1 and v2 backends against fake cgroupfs trees. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -277,6 +278,52 @@ static void test_devices_bpf(void **state)
         free(p);
 }
 
+static void test_oom_parse(void **state)
+{
+        (void)state;
+        struct rt_cgroup_oom oom;
+        /* v2 memory.events (Linux 5.17: oom_group_kill; a key of the same prefix first) */
+        rt_cgroup_oom_parse("low 0\nhigh 0\nmax 1234\noom 7\noom_kill 3\noom_group_kill 1\n", &oom);
+        assert_int_equal(oom.kills, 3);
+        assert_int_equal(oom.group_kills, 1);
+        /* v1 memory.oom_control; no final newline */
+        rt_cgroup_oom_parse("oom_kill_disable 0\nunder_oom 0\noom_kill 18446744073709551615", &oom);
+        assert_true(oom.kills == UINT64_MAX);
+        assert_int_equal(oom.group_kills, 0);
+        /* before 4.13 v1 has no oom_kill: nothing counted; junk is skipped */
+        rt_cgroup_oom_parse("oom_kill_disable 0\nunder_oom 1\n", &oom);
+        assert_int_equal(oom.kills, 0);
+        rt_cgroup_oom_parse("oom_kill x\noom_kill\noom_kill -1\n\n oom_kill 5\n", &oom);
+        assert_int_equal(oom.kills, 0);
+        rt_cgroup_oom_parse("", &oom);
+        assert_int_equal(oom.kills, 0);
+}
+
+static void test_oom_read(void **state)
+{
+        (void)state;
+        char *root = unit_tmpdir();
+        struct rt_cgroup_oom oom;
+        /* v1: the memory hierarchy's group */
+        unit_write(root, "memory/kedge/abc/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
+        assert_int_equal(rt_cgroup_oom_read(root, "/kedge/abc", 0, &oom), 0);
+        assert_int_equal(oom.kills, 2);
+        assert_int_equal(rt_cgroup_oom_read(root, "kedge/gone", 1, &oom), -ENOENT);
+        assert_int_equal(oom.kills, 0);
+        assert_int_equal(rt_cgroup_oom_read(root, "../memory/kedge/abc", 1, &oom), -EINVAL);
+        unit_rmdir(root);
+        /* v2: the group's own directory */
+        root = unit_tmpdir();
+        unit_write(root, "cgroup.controllers", "cpu memory pids\n");
+        unit_write(root, "kedge/abc/memory.events", "low 0\nhigh 0\nmax 9\noom 1\noom_kill 1\noom_group_kill 0\n");
+        assert_int_equal(rt_cgroup_oom_read(root, "/kedge/abc", 0, &oom), 0);
+        assert_int_equal(oom.kills, 1);
+        /* a group without the memory controller has no memory.events */
+        unit_write(root, "kedge/nomem/cgroup.procs", "");
+        assert_int_equal(rt_cgroup_oom_read(root, "kedge/nomem", 2, &oom), -ENOENT);
+        unit_rmdir(root);
+}
+
 static void test_bad_paths(void **state)
 {
         (void)state;
@@ -301,6 +348,8 @@ int main(void)
                 cmocka_unit_test(test_v2),
                 cmocka_unit_test(test_v2_unlimited_and_partial),
                 cmocka_unit_test(test_bad_paths),
+                cmocka_unit_test(test_oom_parse),
+                cmocka_unit_test(test_oom_read),
                 cmocka_unit_test(test_devices_v1_lines),
                 cmocka_unit_test(test_devices_v1_fake_tree),
                 cmocka_unit_test(test_devices_bpf),

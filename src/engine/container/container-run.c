@@ -141,7 +141,7 @@ static void watch(struct engine *e, struct container *c, int pidfd)
 
 /* Reads exit.json; false when the shim left none. */
 static bool read_exit_file(struct engine *e, struct container *c, int *code, int64_t *finished,
-                           char **error)
+                           char **error, bool *oom)
 {
         char dir[300];
         container_run_dir(e, c, dir, sizeof(dir));
@@ -157,6 +157,10 @@ static bool read_exit_file(struct engine *e, struct container *c, int *code, int
         *finished = f ? log_time_parse(f) : now_ns();
         const char *msg = json_get_str(v, "Error");
         *error = msg && msg[0] ? xstrdup(msg) : NULL;
+        /* The OOM killer's counts in its cgroup, which the shim read before
+         * removing it: Docker's OOMKilled. */
+        *oom = json_integer_value(json_object_get(v, "OOMKills")) > 0 ||
+               json_integer_value(json_object_get(v, "OOMGroupKills")) > 0;
         return true;
 }
 
@@ -192,7 +196,8 @@ static void record_exit(struct engine *e, struct container *c)
         int code = 0;
         int64_t finished = 0;
         char *error = NULL;
-        bool clean = read_exit_file(e, c, &code, &finished, &error);
+        bool oom = false;
+        bool clean = read_exit_file(e, c, &code, &finished, &error, &oom);
         pthread_mutex_lock(&c->lock);
         /* The shim died without a word (kill -9): its container is orphaned
          * and nobody supervises it any more, so it goes too, through the
@@ -218,6 +223,7 @@ static void record_exit(struct engine *e, struct container *c)
         }
         free(c->error);
         c->exit_code = clean ? code : 137;
+        c->oom_killed = clean && oom;
         c->finished_ns = clean && finished > 0 ? finished : now_ns();
         c->error = clean ? error
                          : xstrdup("the container's shim exited without recording the "
@@ -563,6 +569,7 @@ int engine_container_start(struct engine *e, struct container *c, struct kerr *e
         c->started_ns = now_ns();
         c->finished_ns = 0;
         c->exit_code = 0;
+        c->oom_killed = false;
         free(c->error);
         c->error = NULL;
         c->has_been_started = true;
