@@ -73,6 +73,10 @@ int shim_start(struct shim *s)
         }
         s->started = true;
         report(s, NULL);
+        if (s->lifeline_fd >= 0) {
+                close(s->lifeline_fd);
+                s->lifeline_fd = -EBADF;
+        }
         return 0;
 }
 
@@ -154,11 +158,16 @@ static void on_signal(struct shim *s)
 /* One round of poll. Returns false when there is nothing left to wait for. */
 static bool loop_once(struct shim *s)
 {
-        struct pollfd p[5 + SHIM_CLIENTS_MAX];
+        struct pollfd p[6 + SHIM_CLIENTS_MAX];
         int n = 0, idx_out[2] = {-1, -1}, idx_client[SHIM_CLIENTS_MAX];
         p[n++] = (struct pollfd){.fd = s->sigfd, .events = POLLIN};
         p[n++] = (struct pollfd){.fd = s->attach_listen, .events = POLLIN};
         p[n++] = (struct pollfd){.fd = s->ctl_listen, .events = POLLIN};
+        int idx_life = -1;
+        if (s->lifeline_fd >= 0 && !s->started) {
+                idx_life = n;
+                p[n++] = (struct pollfd){.fd = s->lifeline_fd, .events = POLLIN};
+        }
         for (int i = 0; i < 2; i++)
                 if (s->out_fd[i] >= 0 && s->started) {
                         idx_out[i] = n;
@@ -196,6 +205,15 @@ static bool loop_once(struct shim *s)
                 shim_attach_accept(s, s->attach_listen, false);
         if (p[2].revents)
                 shim_attach_accept(s, s->ctl_listen, true);
+        if (idx_life >= 0 && p[idx_life].revents && s->lifeline_fd >= 0 && !s->started) {
+                /* The daemon died during the start: nobody will send START
+                 * or know this container runs. */
+                log_warn("container '%s': the daemon went away before START, ending",
+                         s->opts->id);
+                close(s->lifeline_fd);
+                s->lifeline_fd = -EBADF;
+                shim_kill(s, SIGKILL);
+        }
         return true;
 }
 
@@ -315,8 +333,12 @@ int shim_main(const struct shim_opts *opts)
                 .ctl_listen = -EBADF,
                 .sigfd = -EBADF,
                 .report_fd = -EBADF,
+                .lifeline_fd = opts->lifeline_fd,
                 .ct = {.sync_fd = -EBADF, .pty_master = -EBADF},
         };
+        /* Not for the container (nor an external runtime) to inherit. */
+        if (s.lifeline_fd >= 0 && fcntl(s.lifeline_fd, F_SETFD, FD_CLOEXEC) < 0)
+                s.lifeline_fd = -EBADF;
         int r = opts->foreground ? run(&s) : launch(&s);
         return r;
 }
