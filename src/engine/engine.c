@@ -5,6 +5,7 @@
 
 #include "base/fs.h"
 #include "base/xalloc.h"
+#include "runtime/seccomp.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -112,6 +113,19 @@ struct engine *engine_new(const struct engine_config *cfg, struct kerr *err)
         self[n > 0 ? n : 0] = 0;
         e->self_path = xstrdup(self);
 
+        /* Paths under the roots are built in PATH_MAX buffers with at most
+         * ENGINE_PATH_TAIL_MAX bytes after the root (ids, file names): a root
+         * longer than that leaves would truncate them, so it is refused
+         * here instead of failing somewhere later. */
+        const char *const roots[][2] = {{"data root", cfg->data_root},
+                                        {"exec root", cfg->exec_root}};
+        for (size_t i = 0; i < ARRAY_SIZE(roots); i++)
+                if (strlen(roots[i][1]) > PATH_MAX - ENGINE_PATH_TAIL_MAX) {
+                        kerr_set(err, KERR_INVALID, ENAMETOOLONG,
+                                 "%s is %zu bytes long: kedge takes at most %d", roots[i][0],
+                                 strlen(roots[i][1]), PATH_MAX - ENGINE_PATH_TAIL_MAX);
+                        return NULL;
+                }
         if (cfg->exec_root[0] != '/') {
                 kerr_set(err, KERR_INVALID, EINVAL, "exec root '%s' must be an absolute path",
                          cfg->exec_root);
@@ -129,6 +143,7 @@ struct engine *engine_new(const struct engine_config *cfg, struct kerr *err)
         /* Layers and blobs a crash left unreferenced go before anyone looks. */
         engine_image_sweep(e, NULL);
         host_info_probe(&e->host);
+        e->host.seccomp_profile = e->host.seccomp && rt_seccomp_supported();
         engine_runtimes_find(e);
         e->backing_fs = backing_fs_name(cfg->data_root);
         if (cfg->shim_blob && load_shim(e, cfg->shim_blob, cfg->shim_blob_len, err) < 0)

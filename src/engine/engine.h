@@ -33,6 +33,11 @@ struct engine_config {
 
 #define ENGINE_RUNTIMES_MAX 4
 
+/* The most any path kedge builds adds after the data or exec root
+ * ("/containers/<64 hex>/bundle/config.json" and the like); engine_new
+ * refuses roots longer than PATH_MAX minus this. */
+#define ENGINE_PATH_TAIL_MAX 1024
+
 struct engine_runtime {
         const char *name;
         char path[4096];

@@ -3,6 +3,7 @@
 #include "builtin-internal.h"
 
 #include "base/cleanup.h"
+#include "base/parse.h"
 #include "base/xalloc.h"
 #include "caps.h"
 #include "seccomp.h"
@@ -152,7 +153,8 @@ static char *home_env(const struct rt_spec *spec)
                 /* name:pw:uid:gid:gecos:home:shell, empty fields kept */
                 for (; n < 7 && (fields[n] = strsep(&p, ":")); n++)
                         ;
-                if (n >= 6 && fields[2][0] && strtoul(fields[2], NULL, 10) == spec->process.uid)
+                uint32_t uid;
+                if (n >= 6 && parse_uint32(fields[2], &uid) == 0 && uid == spec->process.uid)
                         return xasprintf("HOME=%s", fields[5]);
         }
         return xstrdup("HOME=/");

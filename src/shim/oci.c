@@ -23,6 +23,7 @@
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "base/parse.h"
 #include "base/xalloc.h"
 
 #include <errno.h>
@@ -280,7 +281,9 @@ static int oci_read_pid(struct shim *s, struct kerr *err)
         _cleanup_close_ int dfd = open(s->opts->run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         _cleanup_free_ char *text = NULL;
         int r = dfd < 0 ? -errno : fs_read_at(dfd, "container.pid", 64, &text, NULL);
-        long pid = r < 0 ? 0 : strtol(text, NULL, 10);
+        int pid = 0;
+        if (r >= 0)
+                parse_pid(text, &pid);
         if (pid <= 1)
                 return kerr_set(err, KERR_INTERNAL, r < 0 ? r : EINVAL,
                                 "%s wrote no container.pid", s->opts->runtime);

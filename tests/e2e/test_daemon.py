@@ -100,6 +100,22 @@ def test_unwritable_data_root(tmp_path):
     assert rc != 0 and "/proc/kedge-data" in out
 
 
+@pytest.mark.parametrize("which", ["--data-root", "--exec-root"])
+def test_root_too_long_refused(tmp_path, which):
+    # Paths under the roots live in PATH_MAX buffers: a root that would
+    # truncate them is refused at start, by name, and nothing is created.
+    long_root = str(tmp_path) + "/" + "/".join(["d" * 200] * 17)
+    roots = {"--data-root": str(tmp_path / "data"), "--exec-root": str(tmp_path / "exec")}
+    roots[which] = long_root
+    rc, out = run_daemon(tmp_path, "-H", "unix://" + str(tmp_path / "d.sock"),
+                         "--data-root", roots["--data-root"], "--exec-root", roots["--exec-root"])
+    assert rc != 0
+    assert "%s is %d bytes long: kedge takes at most 3072" % (which[2:].replace("-", " "),
+                                                           len(long_root)) in out, out
+    assert not os.path.exists(tmp_path / "d.sock")
+    assert not os.path.exists(tmp_path / ("d" * 200))
+
+
 def test_malformed_config_file(tmp_path):
     cfg = tmp_path / "daemon.json"
     cfg.write_text('{"log-level": "debug",')
@@ -199,3 +215,53 @@ def test_socket_group_kedge(tmp_path):
     finally:
         if created:
             subprocess.run(["groupdel", "kedge"])
+
+
+def test_sqlite_in_wal_mode(kedge, busybox):
+    """The store runs SQLite in WAL mode (readers never wait for the writer,
+    and a commit is one append): the file header says so, SQLite itself says
+    so to another reader, and the -wal file exists while the daemon runs."""
+    import sqlite3
+    db = os.path.join(kedge.data_root, "kedge.db")
+    with open(db, "rb") as f:
+        header = f.read(100)
+    assert header[:16] == b"SQLite format 3\0"
+    assert header[18:20] == b"\x02\x02", "file format is not WAL (bytes 18-19: %r)" % header[18:20]
+    conn = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("SELECT count(*) FROM images").fetchone()[0] == 1
+    finally:
+        conn.close()
+    assert os.path.exists(db + "-wal")
+    assert kedge.http().request("GET", "/_ping").status == 200
+
+
+def test_wait_condition_parsed(kedge, busybox):
+    """condition= of POST /containers/{id}/wait, on a container that exists:
+    an unknown one is 400 in dockerd's words; not-running answers at once
+    for a created container; removed waits until the container is gone."""
+    import threading
+    h = kedge.http()
+    jh = {"Content-Type": "application/json"}
+    r = h.request("POST", "/containers/create?name=waiter", headers=jh,
+                  body=json.dumps({"Image": busybox, "Cmd": ["true"]}).encode())
+    assert r.status == 201, r.body
+    for bad in ("bogus", "Removed", "not-running "):
+        r = h.request("POST", "/containers/waiter/wait?condition=" + bad.replace(" ", "%20"))
+        assert r.status == 400, (bad, r.status, r.body)
+        assert r.json()["message"] == 'invalid condition: "%s"' % bad
+    r = h.request("POST", "/containers/waiter/wait?condition=not-running")
+    assert r.status == 200 and r.json()["StatusCode"] == 0
+    done = []
+
+    def wait_removed():
+        done.append(kedge.http(timeout=30).request("POST", "/containers/waiter/wait?condition=removed"))
+
+    t = threading.Thread(target=wait_removed)
+    t.start()
+    time.sleep(0.5)
+    assert not done, "wait?condition=removed answered before the container was removed"
+    assert h.request("DELETE", "/containers/waiter").status == 204
+    t.join(30)
+    assert done and done[0].status == 200 and done[0].json()["StatusCode"] == 0

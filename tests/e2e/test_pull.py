@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import threading
 import time
@@ -440,14 +441,21 @@ def test_mirror_serves_docker_hub_names(tmp_path):
 
 
 class FakeRegistry:
-    """Imitates the registry API for one repository 'fake/img:1' whose
-    single layer is served according to mode: 'mismatch' (other bytes),
-    'truncated', 'bomb' (a 5 MB manifest), 'slow' (trickles)."""
+    """Imitates the registry API for one repository 'fake/img:1' whose last
+    layer is served according to mode: 'mismatch' (other bytes),
+    'truncated', 'bomb' (a 5 MB manifest), 'slow' (trickles), 'pause' (sends
+    part of it, then waits until resume() before the rest), 'ok'. extra:
+    layers served in full before it."""
 
-    def __init__(self, mode):
+    def __init__(self, mode, extra=()):
         self.mode = mode
         self.layer = images.busybox_layer()
-        self.config = images.make_config([self.layer])
+        self.layers = list(extra) + [self.layer]
+        self.config = images.make_config(self.layers)
+        self.sent = 0                       # bytes of the last layer written
+        self.paused = threading.Event()     # set once 'pause' has stopped sending
+        self.resumed = threading.Event()
+        self.finished = False               # the last layer was sent whole
         d = lambda b: "sha256:" + hashlib.sha256(b).hexdigest()  # noqa: E731
         self.manifest = json.dumps({
             "schemaVersion": 2,
@@ -455,10 +463,11 @@ class FakeRegistry:
             "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
                        "digest": d(self.config), "size": len(self.config)},
             "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar",
-                        "digest": d(self.layer), "size": len(self.layer)}]}).encode()
+                        "digest": d(l), "size": len(l)} for l in self.layers]}).encode()
         if mode == "bomb":
             self.manifest = self.manifest[:-1] + b',"pad":"' + b"x" * (5 << 20) + b'"}'
-        self.blobs = {d(self.config): self.config, d(self.layer): self.layer}
+        self.blobs = {d(self.config): self.config}
+        self.blobs.update((d(l), l) for l in self.layers)
         fake = self
 
         class H(http.server.BaseHTTPRequestHandler):
@@ -477,6 +486,29 @@ class FakeRegistry:
                 except OSError:
                     pass
 
+            def trickle(self, blob, upto, chunk, delay):
+                while fake.sent < upto:
+                    n = min(chunk, upto - fake.sent)
+                    self.wfile.write(blob[fake.sent:fake.sent + n])
+                    self.wfile.flush()
+                    fake.sent += n
+                    time.sleep(delay)
+
+            def paused_layer(self, blob):
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(blob)))
+                self.end_headers()
+                try:
+                    # A third, in pieces (so progress is reported), then a stop.
+                    self.trickle(blob, len(blob) // 3, 32 << 10, 0.02)
+                    fake.paused.set()
+                    fake.resumed.wait(60)
+                    self.trickle(blob, len(blob), 64 << 10, 0)
+                    fake.finished = True
+                except OSError:
+                    pass
+                self.close_connection = True
+
             def do_GET(self):
                 p = self.path
                 if p == "/v2/":
@@ -494,6 +526,8 @@ class FakeRegistry:
                     self.send(200, blob[: len(blob) // 2], "application/octet-stream", len(blob))
                     self.close_connection = True
                     return
+                if blob is fake.layer and fake.mode == "pause":
+                    return self.paused_layer(blob)
                 if blob is fake.layer and fake.mode == "slow":
                     self.send_response(200)
                     self.send_header("Content-Length", str(len(blob)))
@@ -509,11 +543,15 @@ class FakeRegistry:
         self.port = self.httpd.server_address[1]
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
+    def resume(self):
+        self.resumed.set()
+
     @property
     def ref(self):
         return "127.0.0.1:%d/fake/img:1" % self.port
 
     def stop(self):
+        self.resumed.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -543,32 +581,101 @@ def test_bad_registry_refused(kedge, mode, words):
         fake.stop()
 
 
+def store_problems(data_root, complete=True):
+    """What is inconsistent between the database and layers/, blobs/ and
+    tmp/ of a data root: records pointing at nothing, and (complete=True)
+    files no record accounts for. Empty when all agree."""
+    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(data_root, "kedge.db"), uri=True)
+    try:
+        q = lambda sql: [r[0] if len(r) == 1 else r for r in db.execute(sql)]  # noqa: E731
+        images_ = set(q("SELECT id FROM images"))
+        layers = dict(q("SELECT chain_id, blob FROM layers"))
+        image_layers = q("SELECT image_id, chain_id FROM image_layers")
+        refs = q("SELECT ref, image_id FROM image_refs")
+    finally:
+        db.close()
+    on_disk = lambda sub: set(os.listdir(os.path.join(data_root, sub)))  # noqa: E731
+    layer_dirs, blob_files = on_disk("layers"), on_disk("blobs/sha256")
+    hexes = lambda ds: {d.split(":", 1)[1] for d in ds}  # noqa: E731
+    problems = []
+    problems += ["image %s: no config blob" % i for i in images_ - set(
+        "sha256:" + b for b in blob_files)]
+    problems += ["layer %s: no directory" % c for c in layers
+                 if not os.path.isdir(os.path.join(data_root, "layers", c[7:], "diff"))]
+    problems += ["layer %s: no blob %s" % (c, b) for c, b in layers.items()
+                 if b[7:] not in blob_files]
+    problems += ["image_layers %s -> %s: missing" % (i, c) for i, c in image_layers
+                 if i not in images_ or c not in layers]
+    problems += ["ref %s -> %s: no image" % (r, i) for r, i in refs if i not in images_]
+    if complete:
+        problems += ["layers/%s: no record" % d for d in layer_dirs - hexes(layers)]
+        problems += ["blobs/sha256/%s: no record" % b
+                     for b in blob_files - hexes(images_) - hexes(layers.values())]
+        problems += ["tmp/%s: left behind" % t for t in on_disk("tmp")]
+        problems += ["image %s: no layers" % i for i in images_
+                     if i not in {il[0] for il in image_layers}]
+    return problems
+
+
 def test_kill9_mid_pull_then_pull_again(tmp_path):
-    fake = FakeRegistry("slow")
+    import docker
+    # Two layers: a small one served whole, busybox's paused a third in.
+    small = images._tar([images._ti("etc/small", data=b"x" * 1000)])
+    fake = FakeRegistry("pause", extra=[small])
     d = Daemon(root=str(tmp_path / "k"))
     os.makedirs(d.root, exist_ok=True)
     d.start()
+    client = docker.APIClient(base_url=d.host, version="auto", timeout=30)
     try:
-        env = dict(os.environ, DOCKER_HOST=d.host, DOCKER_CONFIG=str(tmp_path / "cfg"))
-        p = subprocess.Popen([shutil.which("docker"), "pull", fake.ref], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        deadline = time.time() + 10
-        tmp = os.path.join(d.data_root, "tmp")
-        while time.time() < deadline and not any(n.startswith("pull") for n in os.listdir(tmp)):
+        msgs = []
+
+        def read():
+            try:
+                for m in client.pull(fake.ref.rsplit(":", 1)[0], tag="1", stream=True,
+                                     decode=True):
+                    msgs.append(m)
+            except Exception:  # noqa: BLE001 - the daemon is killed under it
+                pass
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        got = lambda: max([m["progressDetail"].get("current", 0) for m in list(msgs)  # noqa: E731
+                           if m.get("status") == "Downloading"] or [0])
+        deadline = time.time() + 20
+        while time.time() < deadline and not (got() > 0 and fake.paused.is_set()):
             time.sleep(0.05)
-        time.sleep(0.3)
+        assert not any("error" in m for m in msgs), msgs
+        # The kill lands mid-transfer: the daemon has reported bytes of the
+        # paused layer, the registry stopped sending a third in and has not
+        # sent the rest.
+        assert got() > 0 and fake.paused.is_set(), msgs
         d.proc.send_signal(signal.SIGKILL)
         d.proc.wait()
+        assert 0 < fake.sent < len(fake.layer) and not fake.finished
         d.log.close()
         d.proc = None
-        p.wait(10)
-        fake.mode = "ok"
+        client.close()
+        fake.resume()
+        # No record points at nothing, even before the start-up sweep...
+        assert store_problems(d.data_root, complete=False) == []
         d.start()
-        assert os.listdir(os.path.join(d.data_root, "tmp")) == []
+        # ...and after it nothing on disk is unreferenced, tmp/ is empty.
+        assert store_problems(d.data_root) == []
+        assert cli(d, "images", "-q").stdout.strip() == b""
+        fake.mode = "ok"
         out = cli(d, "pull", fake.ref).stdout.decode()
         assert "Downloaded newer image" in out
-        assert cli(d, "run", "--rm", fake.ref, "true").returncode == 0
+        assert cli(d, "run", "--rm", fake.ref, "cat", "/etc/small").stdout == b"x" * 1000
+        # (--rm's directory is removed in the background, via tmp/trash-*.)
+        deadline = time.time() + 10
+        while store_problems(d.data_root) and time.time() < deadline:
+            time.sleep(0.1)
+        assert store_problems(d.data_root) == []
+        assert d.stop() == 0
+        # A complete image: every layer recorded and present.
+        assert store_problems(d.data_root) == []
     finally:
+        client.close()
         d.stop()
         fake.stop()
 

@@ -7,6 +7,7 @@
  * how the container ended. A daemon that restarts finds the shims again. */
 #include "container-internal.h"
 #include "engine/engine.h"
+#include "container-options.h"
 #include "logs.h"
 #include "signals.h"
 
@@ -14,7 +15,10 @@
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "base/parse.h"
+#include "base/spawn.h"
 #include "base/xalloc.h"
+#include "runtime/cgroup.h"
 #include "shim/proto.h"
 #include "store/store.h"
 
@@ -22,7 +26,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +38,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-extern char **environ;
 
 static int64_t now_ns(void)
 {
@@ -159,6 +160,16 @@ static bool read_exit_file(struct engine *e, struct container *c, int *code, int
         return true;
 }
 
+/* Waits (bounded) until the process behind pidfd has exited: its cgroup
+ * can only be removed once it holds no task. Not waiting left the
+ * directories of every killed-shim container behind (rmdir: EBUSY). */
+static void pidfd_wait_exit(int fd)
+{
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        while (poll(&p, 1, 5000) < 0 && errno == EINTR)
+                ;
+}
+
 static void close_pidfds_locked(struct engine *e, struct container *c)
 {
         if (c->shim_pidfd >= 0) {
@@ -186,10 +197,14 @@ static void record_exit(struct engine *e, struct container *c)
         /* The shim died without a word (kill -9): its container is orphaned
          * and nobody supervises it any more, so it goes too, through the
          * pidfd held since start (never a pid number read back). */
-        if (!clean && c->pidfd >= 0)
-                syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
+        _cleanup_close_ int orphan = -EBADF;
+        if (!clean && c->pidfd >= 0 &&
+            syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0) == 0)
+                orphan = fcntl(c->pidfd, F_DUPFD_CLOEXEC, 0);
         close_pidfds_locked(e, c);
         pthread_mutex_unlock(&c->lock);
+        if (orphan >= 0)
+                pidfd_wait_exit(orphan);
         /* Files go before the state says "exited": a restart that follows
          * at once must not race this cleanup for the run directory. */
         engine_container_cleanup_files(e, c, !clean);
@@ -298,10 +313,10 @@ static void write_etc_files(struct engine *e, struct container *c)
         json_t *v;
         json_array_foreach(json_object_get(c->host_config, "ExtraHosts"), i, v)
         {
-                const char *s = json_string_value(v);
-                const char *colon = s ? strchr(s, ':') : NULL;
-                if (colon)
-                        buf_appendf(&hosts, "%s\t%.*s\n", colon + 1, (int)(colon - s), s);
+                const char *s = json_string_value(v), *ip;
+                size_t n;
+                if (s && container_extra_host_split(s, &n, &ip) == 0)
+                        buf_appendf(&hosts, "%s\t%.*s\n", ip, (int)n, s);
         }
         buf_appendf(&hosts, "127.0.1.1\t%s\n", hn ? hn : c->id);
         snprintf(p, sizeof(p), "%s/hosts", dir);
@@ -403,32 +418,15 @@ static int spawn_shim(struct engine *e, struct container *c, const char *run_dir
                 close(pipefd[1]);
                 return kerr_set(err, KERR_INTERNAL, errno, "pipe: %s", strerror(errno));
         }
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-        posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-        posix_spawn_file_actions_adddup2(&fa, life[0], 3);
-        posix_spawnattr_t attr;
-        posix_spawnattr_init(&attr);
-        sigset_t none;
-        sigemptyset(&none);
-        posix_spawnattr_setsigmask(&attr, &none);
-        sigset_t dfl;
-        sigemptyset(&dfl);
-        sigaddset(&dfl, SIGPIPE);
-        posix_spawnattr_setsigdefault(&attr, &dfl);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
         pid_t pid;
-        int r = posix_spawn(&pid, path, &fa, &attr, (char *const *)argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&attr);
+        int r = spawn_program_fds(path, (char *const *)argv,
+                                  (int[4]){SPAWN_DEVNULL, pipefd[1], pipefd[1], life[0]}, 4, &pid);
         close(pipefd[1]);
         close(life[0]);
         if (r != 0) {
                 close(pipefd[0]);
                 close(life[1]);
-                return kerr_set(err, KERR_INTERNAL, r, "cannot start the shim: %s", strerror(r));
+                return kerr_set(err, KERR_INTERNAL, -r, "cannot start the shim: %s", strerror(-r));
         }
         char msg[2048];
         size_t len = 0;
@@ -469,12 +467,8 @@ static int read_pid(struct engine *e, struct container *c, const char *name)
         _cleanup_free_ char *text = NULL;
         if (dfd < 0 || fs_read_at(dfd, name, 64, &text, NULL) < 0)
                 return -1;
-        char *end;
-        errno = 0;
-        long v = strtol(text, &end, 10);
-        if (errno || end == text || (*end && *end != '\n') || v <= 0 || v > INT32_MAX)
-                return -1;
-        return (int)v;
+        int pid;
+        return parse_pid(text, &pid) < 0 ? -1 : pid;
 }
 
 static int fail_start(struct engine *e, struct container *c, const char *run_dir, struct kerr *err)
@@ -735,17 +729,13 @@ void engine_container_cleanup_files(struct engine *e, struct container *c, bool 
         char root[300];
         snprintf(root, sizeof(root), "%s/containers/%s/rootfs", e->data_root, c->id);
         umount2(root, MNT_DETACH);
-        /* The shim removes the cgroup after reaping; after a shim crash the
-         * daemon does (an empty cgroup directory is removed with rmdir). */
-        static const char *const ctrls[] = {"memory", "cpu,cpuacct", "cpu", "pids", "cpuset",
-                                            "blkio", "devices", "freezer", "systemd", "unified",
-                                            ""};
-        for (size_t i = 0; i < ARRAY_SIZE(ctrls); i++) {
-                char p[300];
-                snprintf(p, sizeof(p), "/sys/fs/cgroup/%s%skedge/%s", ctrls[i],
-                         ctrls[i][0] ? "/" : "", c->id);
-                rmdir(p);
-        }
+        /* The shim (or runc delete) removes the cgroup after reaping;
+         * after a shim crash the daemon does, in every hierarchy. */
+        char cg[100];
+        snprintf(cg, sizeof(cg), "kedge/%s", c->id);
+        struct kerr err = {0};
+        if (rt_cgroup_remove_everywhere("/sys/fs/cgroup", cg, &err) < 0)
+                log_error("container %s: %s, ignoring", c->id, err.msg);
 }
 
 /* A run directory of a container that is not running is what a daemon

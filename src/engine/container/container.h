@@ -149,13 +149,17 @@ void engine_monitor_stop(struct engine *e);
 
 struct attach_opts {
         bool in, out, err; /* which streams */
+        bool logs;         /* first the past output (of out and err) */
+        bool stream;       /* then the live streams; without, only the logs */
         const char *detach_keys; /* NULL: ctrl-p,ctrl-q */
 };
 
 /* Bridges fd (a connected client socket; taken) to the container's stdio
  * until the container exits, the client detaches or hangs up; then calls
  * done(cls). Before start the client waits and sees the first output. The
- * stream is raw for a TTY and multiplexed (8-byte headers) otherwise. */
+ * stream is raw for a TTY and multiplexed (8-byte headers) otherwise. On
+ * an error return fd is not taken and done is not called: the caller
+ * answers with the error and releases the connection. */
 int engine_container_attach(struct engine *e, struct container *c, int fd, const char *extra,
                             size_t extra_len, const struct attach_opts *o,
                             void (*done)(void *cls), void *cls, struct kerr *err);

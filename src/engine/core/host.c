@@ -4,10 +4,13 @@
 #include "base/fs.h"
 #include "base/xalloc.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <linux/mount.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -55,6 +58,28 @@ void host_cgroup_probe(const char *root, struct host_cgroup *ret)
         ret->cpu = exists_at(root, "cpu/cpu.shares");
         ret->cpu_cfs = exists_at(root, "cpu/cpu.cfs_quota_us");
         ret->pids = exists_at(root, "pids/pids.max") || exists_at(root, "pids/tasks");
+}
+
+bool host_filesystem_probe(const char *proc_root, const char *fstype, const char *module_path)
+{
+        if (file_has_word(proc_root, "filesystems", fstype))
+                return true;
+        int fd = (int)syscall(SYS_fsopen, fstype, FSOPEN_CLOEXEC);
+        if (fd >= 0) {
+                close(fd);
+                return true;
+        }
+        /* ENODEV: the kernel tried to load it and failed. */
+        if (errno == ENODEV || !module_path)
+                return false;
+        static const char *const suffixes[] = {"", ".xz", ".zst"};
+        for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
+                char p[4096];
+                snprintf(p, sizeof(p), "%s%s", module_path, suffixes[i]);
+                if (access(p, F_OK) == 0)
+                        return true;
+        }
+        return false;
 }
 
 static void read_os_release(struct host_info *info)
@@ -145,7 +170,10 @@ void host_info_probe(struct host_info *info)
                 snprintf(info->hostname, sizeof(info->hostname), "localhost");
         read_os_release(info);
         host_cgroup_probe("/sys/fs/cgroup", &info->cgroup);
-        info->overlay = file_has_word("/proc", "filesystems", "overlay");
+        char module[300];
+        snprintf(module, sizeof(module), "/lib/modules/%s/kernel/fs/overlayfs/overlay.ko",
+                 info->kernel_version);
+        info->overlay = host_filesystem_probe("/proc", "overlay", module);
         info->seccomp = file_has_word("/proc/self", "status", "Seccomp:") ||
                         exists_at("/proc/sys/kernel", "seccomp/actions_avail");
         info->root = geteuid() == 0;

@@ -20,11 +20,13 @@ struct host_info {
         char kernel_version[128];
         char operating_system[256];
         char os_version[64];
-        char architecture[64]; /* uname machine, e.g. x86_64 */
+        char architecture[65]; /* uname machine, e.g. x86_64 (utsname: 65) */
         char hostname[256];
         struct host_cgroup cgroup;
-        bool overlay;   /* overlayfs in /proc/filesystems */
+        bool overlay;   /* overlayfs usable (host_filesystem_probe) */
         bool seccomp;   /* kernel has seccomp filters */
+        bool seccomp_profile; /* kedge applies a seccomp profile: set by engine.c
+                               * from runtime/seccomp.h, which core/ cannot see */
         bool userns;    /* unprivileged user namespaces enabled */
         bool root;      /* running as uid 0 */
         bool ipv4_forwarding;
@@ -35,6 +37,13 @@ struct host_info {
 /* Fills info from the live host (/proc, /sys/fs/cgroup, uname). */
 void host_info_probe(struct host_info *info);
 void host_info_release(struct host_info *info);
+
+/* Whether the kernel can mount fstype: listed in proc_root/filesystems,
+ * or loadable: fsopen(2) makes the kernel load the module (a fresh host
+ * lists overlay only after its first use) without mounting anything. When
+ * fsopen cannot tell (no such syscall, not permitted), the module file at
+ * module_path (.ko, .ko.xz or .ko.zst) counts. */
+bool host_filesystem_probe(const char *proc_root, const char *fstype, const char *module_path);
 
 /* Probes the cgroup tree mounted at root (/sys/fs/cgroup on a real host; a
  * fake tree in tests). v2 when root/cgroup.controllers exists, else v1. */

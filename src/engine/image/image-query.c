@@ -4,10 +4,12 @@
 
 #include "base/buf.h"
 #include "base/json.h"
+#include "base/timestamp.h"
 #include "base/xalloc.h"
 #include "image/reference.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
@@ -44,14 +46,38 @@ static int row_load(struct engine *e, const char *id, struct image_row *ret, str
         return 0;
 }
 
-static void append_familiar(json_t *arr, const char *full)
+/* The repository name of a full reference: without tag and digest. */
+static char *ref_name(const char *full)
 {
-        _cleanup_free_ char *f = image_ref_familiar_of(full);
-        json_array_append_new(arr, json_string(f));
+        size_t n = strcspn(full, "@");
+        const char *colon = memrchr(full, ':', n);
+        if (colon && !memchr(colon, '/', n - (size_t)(colon - full)))
+                n = (size_t)(colon - full);
+        return xstrndup(full, n);
 }
 
-/* RepoTags and RepoDigests in familiar form, split by kind. */
-static void refs_split(struct engine *e, const char *id, json_t **ret_tags, json_t **ret_digests)
+/* reference=pattern matches a ref as moby's image list does: the pattern
+ * (path.Match, which fnmatch with FNM_PATHNAME follows) against the
+ * familiar and full forms, each with and without tag or digest. */
+static bool reference_match(const struct filters *f, const char *full)
+{
+        if (!filters_contains(f, "reference"))
+                return true;
+        _cleanup_free_ char *name = ref_name(full);
+        _cleanup_free_ char *fam = image_ref_familiar_of(full);
+        _cleanup_free_ char *fam_name = image_ref_familiar_of(name);
+        const char *targets[] = {fam, fam_name, full, name};
+        for (size_t k = 0; k < filters_count(f, "reference"); k++)
+                for (size_t t = 0; t < 4; t++)
+                        if (fnmatch(filters_get(f, "reference", k), targets[t], FNM_PATHNAME) == 0)
+                                return true;
+        return false;
+}
+
+/* RepoTags and RepoDigests in familiar form, split by kind; with a
+ * reference filter only the refs it matches (moby lists those). */
+static void refs_split(struct engine *e, const char *id, const struct filters *f,
+                       json_t **ret_tags, json_t **ret_digests)
 {
         _cleanup_json_ json_t *refs = image_refs_of(e, id);
         *ret_tags = json_array();
@@ -61,7 +87,10 @@ static void refs_split(struct engine *e, const char *id, json_t **ret_tags, json
         json_array_foreach(refs, i, r)
         {
                 const char *s = json_string_value(r);
-                append_familiar(strchr(s, '@') ? *ret_digests : *ret_tags, s);
+                if (f && !reference_match(f, s))
+                        continue;
+                _cleanup_free_ char *fam = image_ref_familiar_of(s);
+                json_array_append_new(strchr(s, '@') ? *ret_digests : *ret_tags, json_string(fam));
         }
 }
 
@@ -71,105 +100,119 @@ static json_t *labels_of(const json_t *config)
         return json_is_object(l) ? json_incref(l) : json_null();
 }
 
-static json_t *summary_of(struct engine *e, const struct image_row *row)
+static json_t *summary_of(struct engine *e, const struct image_row *row, const struct filters *f)
 {
         json_t *tags, *digests;
-        refs_split(e, row->id, &tags, &digests);
+        refs_split(e, row->id, f, &tags, &digests);
         return json_pack("{ss ss so so sI sI sI so sI}", "Id", row->id, "ParentId", "", "RepoTags",
                          tags, "RepoDigests", digests, "Created", (json_int_t)row->created, "Size",
                          (json_int_t)row->size, "SharedSize", (json_int_t)-1, "Labels",
                          labels_of(row->config), "Containers", (json_int_t)-1);
 }
 
-/* reference=pattern matches the familiar "name:tag" or "name" (path.Match
- * semantics, which fnmatch without FNM_PATHNAME approximates closely). */
-static bool match_reference(const struct filters *f, json_t *tags)
-{
-        if (!filters_count(f, "reference"))
-                return true;
-        size_t i;
-        json_t *t;
-        json_array_foreach(tags, i, t)
-        {
-                const char *s = json_string_value(t);
-                _cleanup_free_ char *name = xstrndup(s, strcspn(s, ":"));
-                const char *colon = strrchr(s, ':');
-                if (colon && strchr(colon, '/'))
-                        colon = NULL;
-                free(name);
-                name = colon ? xstrndup(s, (size_t)(colon - s)) : xstrdup(s);
-                for (size_t k = 0; k < filters_count(f, "reference"); k++) {
-                        const char *pat = filters_get(f, "reference", k);
-                        if (fnmatch(pat, s, FNM_PATHNAME) == 0 || fnmatch(pat, name, FNM_PATHNAME) == 0)
-                                return true;
-                }
-        }
-        return false;
-}
+static const char *const list_keys[] = {"dangling", "label",     "before", "since",
+                                        "until",    "reference", NULL};
 
-/* before/since: relative to the creation time of a named image. */
-static int time_bound(struct engine *e, const struct filters *f, const char *key, int64_t *ret,
-                      struct kerr *err)
+/* The creation-time window of a list (exclusive): before= the oldest
+ * named image, until= a time, since= the newest named image, as moby ANDs
+ * several values. */
+struct list_window {
+        int dangling;     /* -1: not filtered */
+        int64_t before_ns; /* INT64_MAX: no bound */
+        int64_t since_ns;  /* 0: no bound */
+};
+
+static int image_created_ns(struct engine *e, const char *name, int64_t *ret, struct kerr *err)
 {
-        *ret = -1;
-        if (!filters_count(f, key))
-                return 0;
         char id[72];
         struct image_row row = {0};
-        int r = engine_image_resolve(e, filters_get(f, key, 0), id, err);
+        int r = engine_image_resolve(e, name, id, err);
         if (r == 0)
                 r = row_load(e, id, &row, err);
-        *ret = row.created;
+        *ret = row.created * 1000000000;
         image_row_release(&row);
         return r;
 }
 
-struct list_filter {
-        int dangling;
-        int64_t before, since;
-};
-
-static bool row_matches(const struct filters *f, const struct list_filter *lf,
-                        const struct image_row *row, json_t *summary)
+static int list_window_of(struct engine *e, const struct filters *f, struct list_window *w,
+                          struct kerr *err)
 {
-        json_t *tags = json_object_get(summary, "RepoTags");
-        if (lf->dangling == 1 && json_array_size(tags) > 0)
-                return false;
-        if (lf->dangling == 0 && json_array_size(tags) == 0)
-                return false;
-        if (lf->before >= 0 && row->created >= lf->before)
-                return false;
-        if (lf->since >= 0 && row->created <= lf->since)
-                return false;
-        return filters_match_labels(f, "label", json_object_get(summary, "Labels")) &&
-               match_reference(f, tags);
+        *w = (struct list_window){.before_ns = INT64_MAX};
+        if (filters_bool(f, "dangling", &w->dangling, err) < 0)
+                return -EINVAL;
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        for (size_t i = 0; i < filters_count(f, "before") + filters_count(f, "until"); i++) {
+                bool is_before = i < filters_count(f, "before");
+                const char *v = is_before ? filters_get(f, "before", i)
+                                          : filters_get(f, "until", i - filters_count(f, "before"));
+                int64_t t;
+                if (is_before && image_created_ns(e, v, &t, err) < 0)
+                        return -ENOENT;
+                if (!is_before &&
+                    timestamp_parse(v, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, &t) < 0) {
+                        filters_time_error(v, err);
+                        return kerr_wrap(err, "invalid value for 'until' filter");
+                }
+                /* an image of unknown age sets no bound (moby) */
+                if ((t > 0 || !is_before) && t < w->before_ns)
+                        w->before_ns = t;
+        }
+        for (size_t i = 0; i < filters_count(f, "since"); i++) {
+                int64_t t;
+                if (image_created_ns(e, filters_get(f, "since", i), &t, err) < 0)
+                        return -ENOENT;
+                if (t > w->since_ns)
+                        w->since_ns = t;
+        }
+        return 0;
 }
 
-json_t *engine_image_list(struct engine *e, const struct filters *f, bool shared_size,
+/* moby's Images: the time window, labels, then what the refs say. */
+static bool row_matches(const struct filters *f, const struct list_window *w,
+                        const struct image_row *row, json_t *summary)
+{
+        int64_t created = row->created * 1000000000;
+        if ((w->before_ns != INT64_MAX && (row->created == 0 || created >= w->before_ns)) ||
+            (w->since_ns && (row->created == 0 || created <= w->since_ns)))
+                return false;
+        if (!filters_match_labels(f, "label", json_object_get(summary, "Labels")))
+                return false;
+        size_t tags = json_array_size(json_object_get(summary, "RepoTags"));
+        size_t digests = json_array_size(json_object_get(summary, "RepoDigests"));
+        if (tags == 0 && digests == 0)
+                /* dangling: only dangling=false or a reference filter hides it */
+                return w->dangling != 0 && !filters_contains(f, "reference");
+        return !(w->dangling == 1 && tags > 0);
+}
+
+json_t *engine_image_list(struct engine *e, const char *filters, bool shared_size,
                           struct kerr *err)
 {
         (void)shared_size;
-        struct list_filter lf;
-        if (filters_bool(f, "dangling", &lf.dangling, err) < 0 ||
-            time_bound(e, f, "before", &lf.before, err) < 0 ||
-            time_bound(e, f, "since", &lf.since, err) < 0)
+        struct filters f;
+        struct list_window w;
+        if (filters_parse(filters, list_keys, &f, err) < 0)
                 return NULL;
-        _cleanup_stmt_ sqlite3_stmt *st =
-                image_sql(e, "SELECT id FROM images ORDER BY created DESC, id", err);
-        if (!st)
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        if (list_window_of(e, &f, &w, err) < 0 ||
+            !(st = image_sql(e, "SELECT id FROM images ORDER BY created DESC, id", err))) {
+                filters_release(&f);
                 return NULL;
+        }
         json_t *out = json_array();
         while (sqlite3_step(st) == SQLITE_ROW) {
                 struct image_row row = {0};
                 if (row_load(e, (const char *)sqlite3_column_text(st, 0), &row, NULL) < 0)
                         continue;
-                json_t *sum = summary_of(e, &row);
-                if (row_matches(f, &lf, &row, sum))
+                json_t *sum = summary_of(e, &row, &f);
+                if (row_matches(&f, &w, &row, sum))
                         json_array_append_new(out, sum);
                 else
                         json_decref(sum);
                 image_row_release(&row);
         }
+        filters_release(&f);
         return out;
 }
 
@@ -230,7 +273,7 @@ static char *format_ns(int64_t ns)
 static json_t *inspect_of(struct engine *e, const struct image_row *row)
 {
         json_t *tags, *digests;
-        refs_split(e, row->id, &tags, &digests);
+        refs_split(e, row->id, NULL, &tags, &digests);
         const json_t *c = row->config;
         json_t *cfg = json_object_get(c, "config");
         _cleanup_free_ char *tagged = row->last_tag_time ? format_ns(row->last_tag_time) : NULL;
@@ -318,7 +361,7 @@ json_t *engine_image_history(struct engine *e, const char *name, struct kerr *er
         json_t *top = json_array_get(out, 0);
         if (top) {
                 json_t *tags, *digests;
-                refs_split(e, id, &tags, &digests);
+                refs_split(e, id, NULL, &tags, &digests);
                 json_decref(digests);
                 json_set_str(top, "Id", id);
                 json_set(top, "Tags", json_array_size(tags) ? tags : (json_decref(tags), json_null()));

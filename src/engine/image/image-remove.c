@@ -6,7 +6,6 @@
 #include "image-internal.h"
 
 #include "base/json.h"
-#include "base/timestamp.h"
 #include "base/xalloc.h"
 #include "image/reference.h"
 
@@ -274,30 +273,43 @@ static bool created_after(struct engine *e, const char *id, int64_t until)
         return created == 0 || created > until;
 }
 
+/* Whether refs (full strings) hold a tag; digest refs alone leave an
+ * image dangling, as moby's prune sees it. */
+static bool has_tag(json_t *refs)
+{
+        size_t i;
+        json_t *r;
+        json_array_foreach(refs, i, r)
+        {
+                if (!strchr(json_string_value(r), '@'))
+                        return true;
+        }
+        return false;
+}
+
 static bool prune_candidate(struct engine *e, const char *id, const struct filters *f,
                             const struct prune_opts *po)
 {
         char cid[72];
         _cleanup_json_ json_t *refs = image_refs_of(e, id);
-        if (!po->all && json_array_size(refs) > 0)
+        if (!po->all && has_tag(refs))
                 return false;
         if (po->until >= 0 && created_after(e, id, po->until))
                 return false;
         if (engine_image_user(e, id, cid))
                 return false;
         _cleanup_json_ json_t *v = engine_image_inspect(e, id, NULL);
-        json_t *labels = json_object_get(json_object_get(v, "Config"), "Labels");
-        if (!filters_match_labels(f, "label", labels))
-                return false;
-        for (size_t i = 0; i < filters_count(f, "label!"); i++) {
-                struct filters one = {json_pack("{s[s]}", "label", filters_get(f, "label!", i))};
-                bool m = filters_match_labels(&one, "label", labels);
-                filters_release(&one);
-                if (m)
-                        return false;
-        }
-        return true;
+        return filters_match_prune_labels(f, json_object_get(json_object_get(v, "Config"), "Labels"));
 }
+
+static int64_t now_ns(void)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+static const char *const prune_keys[] = {"dangling", "label", "label!", "until", NULL};
 
 static int prune_opts_of(const struct filters *f, struct prune_opts *ret, struct kerr *err)
 {
@@ -305,28 +317,21 @@ static int prune_opts_of(const struct filters *f, struct prune_opts *ret, struct
         if (filters_bool(f, "dangling", &dangling, err) < 0)
                 return -EINVAL;
         ret->all = dangling == 0;
-        ret->until = -1;
-        if (filters_count(f, "until") > 1)
-                return kerr_set(err, KERR_INVALID, EINVAL, "more than one until filter specified");
-        const char *until = filters_get(f, "until", 0);
-        if (!until)
-                return 0;
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        int64_t ns;
-        if (timestamp_parse(until, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, &ns) < 0)
-                return kerr_set(err, KERR_INVALID, EINVAL,
-                                "invalid filter 'until=%s': failed to parse value as time or "
-                                "duration",
-                                until);
-        ret->until = ns / 1000000000;
+        int64_t until;
+        if (filters_time(f, "until", now_ns(), &until, err) < 0)
+                return filters_count(f, "until") > 1
+                               ? -EINVAL
+                               : kerr_wrap(err, "invalid value for 'until' filter");
+        /* An image is kept when created after until (seconds here). */
+        ret->until = until < 0 ? -1 : until / 1000000000;
         return 0;
 }
 
-json_t *engine_image_prune(struct engine *e, const struct filters *f, struct kerr *err)
+json_t *engine_image_prune(struct engine *e, const char *filters, struct kerr *err)
 {
-        struct prune_opts po;
-        if (prune_opts_of(f, &po, err) < 0)
+        struct prune_opts po = {.until = -1};
+        _cleanup_(filters_release) struct filters f = {0};
+        if (filters_parse(filters, prune_keys, &f, err) < 0 || prune_opts_of(&f, &po, err) < 0)
                 return NULL;
         _cleanup_json_ json_t *doomed = json_array();
         json_t *deleted = json_array();
@@ -342,7 +347,7 @@ json_t *engine_image_prune(struct engine *e, const struct filters *f, struct ker
         json_array_foreach(ids, i, idv)
         {
                 const char *id = json_string_value(idv);
-                if (r == 0 && prune_candidate(e, id, f, &po))
+                if (r == 0 && prune_candidate(e, id, &f, &po))
                         r = delete_image(e, id, deleted, &reclaimed, doomed, err);
         }
         r = finish(e, r, doomed, err);

@@ -35,7 +35,11 @@ struct image_import_opts {
 int engine_image_import(struct engine *e, int fd, const struct image_import_opts *o,
                         char ret_id[72], struct kerr *err);
 
-json_t *engine_image_list(struct engine *e, const struct filters *f, bool shared_size,
+/* Docker's image summaries, newest first. filters is the query's JSON in
+ * either shape (keys dangling, label, before, since, until, reference, with
+ * moby's meanings); a bad key or value is KERR_INVALID, an image named by
+ * before/since that does not exist KERR_NOT_FOUND. */
+json_t *engine_image_list(struct engine *e, const char *filters, bool shared_size,
                           struct kerr *err);
 json_t *engine_image_inspect(struct engine *e, const char *name, struct kerr *err);
 json_t *engine_image_history(struct engine *e, const char *name, struct kerr *err);
@@ -44,8 +48,9 @@ int engine_image_tag(struct engine *e, const char *name, const char *repo, const
 /* [{"Untagged": ...}, {"Deleted": ...}] */
 json_t *engine_image_remove(struct engine *e, const char *name, bool force, bool noprune,
                             struct kerr *err);
-/* {"ImagesDeleted": [...], "SpaceReclaimed": n} */
-json_t *engine_image_prune(struct engine *e, const struct filters *f, struct kerr *err);
+/* {"ImagesDeleted": [...], "SpaceReclaimed": n}. filters: the query's JSON
+ * (keys dangling, label, label!, until, as moby's image prune). */
+json_t *engine_image_prune(struct engine *e, const char *filters, struct kerr *err);
 
 /* docker save: a tar of the named images, produced incrementally. */
 struct image_save;
