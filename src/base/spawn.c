@@ -10,10 +10,17 @@ extern char **environ;
 
 int spawn_program(const char *path, char *const argv[], const int stdio[3], pid_t *ret_pid)
 {
+        return spawn_program_fds(path, argv, stdio, 3, ret_pid);
+}
+
+int spawn_program_fds(const char *path, char *const argv[], const int *fds, int nfds,
+                      pid_t *ret_pid)
+{
         posix_spawn_file_actions_t fa;
         posix_spawnattr_t attr;
         posix_spawn_file_actions_init(&fa);
-        for (int k = 0; k < 3; k++) {
+        const int *stdio = fds;
+        for (int k = 0; k < nfds; k++) {
                 if (stdio[k] == SPAWN_DEVNULL)
                         posix_spawn_file_actions_addopen(&fa, k, "/dev/null",
                                                          k == 0 ? O_RDONLY : O_WRONLY, 0);

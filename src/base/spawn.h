@@ -15,3 +15,7 @@
  * SPAWN_DEVNULL. Every other fd of the daemon is O_CLOEXEC and is not
  * inherited. Returns 0 and *ret_pid, or -errno. */
 int spawn_program(const char *path, char *const argv[], const int stdio[3], pid_t *ret_pid);
+/* The same with fds[k] becoming fd k for k < nfds (slots past 2 carry an
+ * extra fd, e.g. the shim's lifeline as fd 3). */
+int spawn_program_fds(const char *path, char *const argv[], const int *fds, int nfds,
+                      pid_t *ret_pid);

@@ -23,6 +23,7 @@ static int usage(FILE *f)
               "  --stdin               keep the container's stdin open\n"
               "  --stdin-once          close stdin when the first attach ends\n"
               "  --defer-start         exec only on START over ctl.sock\n"
+              "  --lifeline FD         end if FD reaches end-of-file before START\n"
               "  --foreground          do not detach\n"
               "  --runtime PATH        run it with this OCI runtime (runc), not the built-in one\n",
               f);
@@ -41,7 +42,7 @@ static int parse_u64(const char *s, unsigned long long *ret)
 int cmd_shim(int argc, char **argv)
 {
         enum { O_ID = 256, O_BUNDLE, O_RUN_DIR, O_LOG_PATH, O_LOG_MAX_SIZE, O_LOG_MAX_FILE,
-               O_CG_ROOT, O_CG_PATH, O_STDIN, O_STDIN_ONCE, O_DEFER, O_FG, O_RUNTIME, O_HELP };
+               O_CG_ROOT, O_CG_PATH, O_STDIN, O_STDIN_ONCE, O_DEFER, O_FG, O_RUNTIME, O_LIFELINE, O_HELP };
         static const struct option longopts[] = {
                 {"id", required_argument, NULL, O_ID},
                 {"bundle", required_argument, NULL, O_BUNDLE},
@@ -56,10 +57,11 @@ int cmd_shim(int argc, char **argv)
                 {"defer-start", no_argument, NULL, O_DEFER},
                 {"foreground", no_argument, NULL, O_FG},
                 {"runtime", required_argument, NULL, O_RUNTIME},
+                {"lifeline", required_argument, NULL, O_LIFELINE},
                 {"help", no_argument, NULL, O_HELP},
                 {0},
         };
-        struct shim_opts o = {.id = "", .log_max_file = 1};
+        struct shim_opts o = {.id = "", .log_max_file = 1, .lifeline_fd = -1};
         unsigned long long v;
         int c;
         while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -85,6 +87,11 @@ int cmd_shim(int argc, char **argv)
                 case O_DEFER: o.defer_start = true; break;
                 case O_FG: o.foreground = true; break;
                 case O_RUNTIME: o.runtime = optarg; break;
+                case O_LIFELINE:
+                        if (parse_u64(optarg, &v) < 0 || v < 3 || v > 1024)
+                                return fprintf(stderr, "kedge shim: bad --lifeline\n"), 2;
+                        o.lifeline_fd = (int)v;
+                        break;
                 case O_HELP: return usage(stdout);
                 default: return usage(stderr);
                 }

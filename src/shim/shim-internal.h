@@ -47,6 +47,7 @@ struct shim {
         struct shim_client *clients[SHIM_CLIENTS_MAX];
         int sigfd;
         int report_fd;              /* to the launcher until started */
+        int lifeline_fd;            /* opts->lifeline_fd until started (shim.h) */
         bool rootfs_mounted;        /* oci.c mounted root.path on the host */
         bool oci_created;           /* the external runtime knows the container */
 };

@@ -73,6 +73,10 @@ int shim_start(struct shim *s)
         }
         s->started = true;
         report(s, NULL);
+        if (s->lifeline_fd >= 0) {
+                close(s->lifeline_fd);
+                s->lifeline_fd = -EBADF;
+        }
         return 0;
 }
 
@@ -155,8 +159,8 @@ static void on_signal(struct shim *s)
 }
 
 struct poll_set {
-        struct pollfd p[6 + SHIM_CLIENTS_MAX];
-        int n, out[2], stdin, client[SHIM_CLIENTS_MAX];
+        struct pollfd p[7 + SHIM_CLIENTS_MAX];
+        int n, out[2], stdin, life, client[SHIM_CLIENTS_MAX];
         bool backlogged;
 };
 
@@ -174,6 +178,7 @@ static void poll_build(struct shim *s, struct poll_set *ps)
         poll_add(ps, s->sigfd, POLLIN);
         poll_add(ps, s->attach_listen, POLLIN);
         poll_add(ps, s->ctl_listen, POLLIN);
+        ps->life = s->lifeline_fd >= 0 && !s->started ? poll_add(ps, s->lifeline_fd, POLLIN) : -1;
         ps->backlogged = shim_attach_backlogged(s);
         for (int i = 0; i < 2; i++)
                 ps->out[i] = s->out_fd[i] >= 0 && s->started && !ps->backlogged
@@ -243,6 +248,15 @@ static bool loop_once(struct shim *s)
                 shim_attach_accept(s, s->attach_listen, false);
         if (ps.p[2].revents)
                 shim_attach_accept(s, s->ctl_listen, true);
+        if (ps.life >= 0 && ps.p[ps.life].revents && s->lifeline_fd >= 0 && !s->started) {
+                /* The daemon died during the start: nobody will send START
+                 * or know this container runs. */
+                log_warn("container '%s': the daemon went away before START, ending",
+                         s->opts->id);
+                close(s->lifeline_fd);
+                s->lifeline_fd = -EBADF;
+                shim_kill(s, SIGKILL);
+        }
         return true;
 }
 
@@ -362,8 +376,12 @@ int shim_main(const struct shim_opts *opts)
                 .ctl_listen = -EBADF,
                 .sigfd = -EBADF,
                 .report_fd = -EBADF,
+                .lifeline_fd = opts->lifeline_fd,
                 .ct = {.sync_fd = -EBADF, .pty_master = -EBADF},
         };
+        /* Not for the container (nor an external runtime) to inherit. */
+        if (s.lifeline_fd >= 0 && fcntl(s.lifeline_fd, F_SETFD, FD_CLOEXEC) < 0)
+                s.lifeline_fd = -EBADF;
         int r = opts->foreground ? run(&s) : launch(&s);
         return r;
 }

@@ -31,6 +31,11 @@ struct shim_opts {
         bool defer_start;        /* exec only on START over ctl.sock */
         bool foreground;         /* do not detach (debugging) */
         const char *runtime;     /* external OCI runtime (runc); NULL = built-in */
+        /* Read end of a pipe whose write end the daemon holds until START
+         * (-1: none). End-of-file before START means the daemon died in
+         * the middle of the start: the shim then kills the waiting process
+         * and ends, so no shim waits for a START that never comes. */
+        int lifeline_fd;
 };
 
 /* Runs the role. Without foreground, returns in the caller once the

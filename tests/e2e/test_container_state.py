@@ -260,3 +260,45 @@ def test_container_writes_survive_concurrent_image_rollbacks(busybox, kedge):
     kedge.stop()
     kedge.start()
     assert len(kedge.http().request("GET", "/containers/json?all=1").json()) == len(made)
+
+
+def test_create_and_rmi_race_leaves_no_dangling_record(busybox, kedge):
+    """create resolves its image, then records the container; an rmi in
+    between must either see the container (409) or make the create fail
+    (404): never a container whose image is gone."""
+    from kedgetest.images import busybox_layer, docker_archive
+
+    layer = busybox_layer()
+    bad = []
+    for i in range(30):
+        tag = "racy%d:latest" % i
+        tar = docker_archive([layer], tags=(tag,), labels={"n": str(i)})
+        assert kedge.http(timeout=60).request(
+            "POST", "/images/load?quiet=1", body=tar,
+            headers={"Content-Type": "application/x-tar"}).status == 200
+        out = []
+        barrier = threading.Barrier(7)
+
+        def mk(j):
+            barrier.wait()
+            time.sleep(j * 0.002)
+            out.append(("create", create(kedge, "racy%d-%d" % (i, j), cmd=("true",),
+                                         Image=tag).status))
+
+        def rmi():
+            barrier.wait()
+            out.append(("rmi", api(kedge, "DELETE", "/images/" + tag).status))
+
+        ts = [threading.Thread(target=mk, args=(j,)) for j in range(6)]
+        ts.append(threading.Thread(target=rmi))
+        [t.start() for t in ts]
+        [t.join() for t in ts]
+        made = [s for k, s in out if k == "create" and s == 201]
+        removed = [s for k, s in out if k == "rmi" and s == 200]
+        assert set(s for k, s in out) <= {200, 201, 404, 409}, out
+        if made and removed:
+            bad.append((i, out))
+    assert not bad, bad
+    # Every record's image is there.
+    for c in kedge.http().request("GET", "/containers/json?all=1").json():
+        assert api(kedge, "GET", "/images/%s/json" % c["ImageID"]).status == 200, c

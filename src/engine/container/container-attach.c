@@ -319,7 +319,7 @@ static void session_discard(struct attach_session *s)
 static bool attachable(enum container_state st)
 {
         return st == CONTAINER_CREATED || st == CONTAINER_EXITED || st == CONTAINER_RESTARTING ||
-               st == CONTAINER_RUNNING;
+               st == CONTAINER_STARTING || st == CONTAINER_RUNNING;
 }
 
 int engine_container_attach(struct engine *e, struct container *c, int fd, const char *extra,

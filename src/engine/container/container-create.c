@@ -418,11 +418,14 @@ struct container *engine_container_create(struct engine *e, const char *name, js
         image_rootfs_release(&img);
         /* Files first, then the record: a crash in between leaves only a
          * directory without a record, which the next start removes. */
-        if (make_dir(e, c, err) < 0)
-                return NULL;
         /* The name is checked and the row inserted under one lock: of two
-         * concurrent creates with one name, exactly one wins. */
-        if (engine_containers_insert(e, c, err) < 0)
+         * concurrent creates with one name, exactly one wins; the loser's
+         * directory goes with it. */
+        if (make_dir(e, c, err) < 0 || engine_containers_insert(e, c, err) < 0) {
+                char dir[128];
+                container_dir(c, dir, sizeof(dir));
+                engine_trash(e, dir);
                 return NULL;
+        }
         return TAKE_PTR(c);
 }

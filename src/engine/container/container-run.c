@@ -355,7 +355,8 @@ static uint64_t parse_size(const char *s)
 
 /* Spawns `kedge shim ... --defer-start`; returns once the container exists
  * (not yet exec'd) or failed. */
-static int spawn_shim(struct engine *e, struct container *c, const char *run_dir, struct kerr *err)
+static int spawn_shim(struct engine *e, struct container *c, const char *run_dir,
+                      int *ret_lifeline, struct kerr *err)
 {
         char bundle[300], log[400], id[80];
         snprintf(bundle, sizeof(bundle), "%s/containers/%s", e->data_root, c->id);
@@ -382,6 +383,9 @@ static int spawn_shim(struct engine *e, struct container *c, const char *run_dir
         argv[n++] = "--log-path";
         argv[n++] = log;
         argv[n++] = "--defer-start";
+        /* fd 3 of the shim: see shim.h lifeline_fd. */
+        argv[n++] = "--lifeline";
+        argv[n++] = "3";
         json_t *logcfg = json_object_get(json_object_get(c->host_config, "LogConfig"), "Config");
         char maxsize[32], maxfile[16];
         const char *ms = json_get_str(logcfg, "max-size"), *mf = json_get_str(logcfg, "max-file");
@@ -412,16 +416,23 @@ static int spawn_shim(struct engine *e, struct container *c, const char *run_dir
         }
         argv[n] = NULL;
 
-        int pipefd[2];
+        int pipefd[2], life[2];
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return kerr_set(err, KERR_INTERNAL, errno, "pipe: %s", strerror(errno));
+        if (pipe2(life, O_CLOEXEC) < 0) {
+                close(pipefd[0]);
+                close(pipefd[1]);
+                return kerr_set(err, KERR_INTERNAL, errno, "pipe: %s", strerror(errno));
+        }
         pid_t pid;
-        int r = spawn_program(path, (char *const *)argv, (int[3]){SPAWN_DEVNULL, pipefd[1], pipefd[1]},
-                              &pid);
+        int r = spawn_program_fds(path, (char *const *)argv,
+                                  (int[4]){SPAWN_DEVNULL, pipefd[1], pipefd[1], life[0]}, 4, &pid);
         close(pipefd[1]);
+        close(life[0]);
         if (r != 0) {
                 close(pipefd[0]);
-                return kerr_set(err, KERR_INTERNAL, r, "cannot start the shim: %s", strerror(-r));
+                close(life[1]);
+                return kerr_set(err, KERR_INTERNAL, -r, "cannot start the shim: %s", strerror(-r));
         }
         char msg[2048];
         size_t len = 0;
@@ -438,8 +449,11 @@ static int spawn_shim(struct engine *e, struct container *c, const char *run_dir
         int status = 0;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                 ;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+                *ret_lifeline = life[1];
                 return 0;
+        }
+        close(life[1]);
         while (len > 0 && msg[len - 1] == '\n')
                 msg[--len] = 0;
         const char *text = strncmp(msg, "kedge shim: ", 12) == 0 ? msg + 12 : msg;
@@ -552,7 +566,10 @@ int engine_container_start(struct engine *e, struct container *c, struct kerr *e
         }
         write_etc_files(e, c);
         int pidfd = -EBADF;
-        if (container_spec_write(e, c, err) < 0 || spawn_shim(e, c, run_dir, err) < 0 ||
+        /* Held until START is answered: if the daemon dies before, the
+         * shim sees end-of-file and ends what it created. */
+        _cleanup_close_ int lifeline = -EBADF;
+        if (container_spec_write(e, c, err) < 0 || spawn_shim(e, c, run_dir, &lifeline, err) < 0 ||
             hold_pids(e, c, &pidfd, err) < 0)
                 return fail_start(e, c, run_dir, err);
         /* Clients that attached before start see the very first output. */

@@ -136,10 +136,29 @@ static void table_remove(struct engine *e, struct container *c)
         pthread_mutex_unlock(&e->containers_lock);
 }
 
+/* Answers every waiter left at shutdown (their streams are gone by now;
+ * the callbacks release them). */
+static void fail_waiters(struct container *c, const char *why)
+{
+        pthread_mutex_lock(&c->lock);
+        struct container_waiter *w = c->waiters;
+        c->waiters = NULL;
+        int code = c->exit_code;
+        pthread_mutex_unlock(&c->lock);
+        while (w) {
+                struct container_waiter *next = w->next;
+                w->fn(w->cls, code, why);
+                free(w);
+                w = next;
+        }
+}
+
 void engine_containers_release(struct engine *e)
 {
-        for (size_t i = 0; i < e->ncontainers; i++)
+        for (size_t i = 0; i < e->ncontainers; i++) {
+                fail_waiters(e->containers[i], "the daemon is shutting down");
                 container_unref(e->containers[i]);
+        }
         free(e->containers);
         e->containers = NULL;
         sqlite3_close(e->containers_db);
@@ -316,6 +335,16 @@ static int row_insert(struct engine *e, struct container *c, struct kerr *err)
 
 int engine_containers_insert(struct engine *e, struct container *c, struct kerr *err)
 {
+        /* The image lock, which every image removal holds, spans the check
+         * that the image is still there and the record: a concurrent rmi
+         * either sees this container as a user or removed the image
+         * first, and then the create fails; no record points at nothing. */
+        char id[72];
+        pthread_mutex_lock(&e->image_lock);
+        if (engine_image_resolve(e, c->image_id, id, err) < 0) {
+                pthread_mutex_unlock(&e->image_lock);
+                return -ENOENT;
+        }
         pthread_mutex_lock(&e->containers_lock);
         struct container *taken = find_by_name_locked(e, c->name);
         int r = taken ? 1 : row_insert(e, c, err);
@@ -325,6 +354,7 @@ int engine_containers_insert(struct engine *e, struct container *c, struct kerr 
                 kerr_set(err, KERR_CONFLICT, EEXIST, conflict_fmt, c->name,
                          taken ? taken->id : "unknown");
         pthread_mutex_unlock(&e->containers_lock);
+        pthread_mutex_unlock(&e->image_lock);
         return r > 0 ? -EEXIST : r;
 }
 
