@@ -247,3 +247,16 @@ def test_image_prune_label_not(docker_cli, docker_py, kedge):
     assert st == 400 and body["message"].startswith("invalid value for 'until' filter: "), body
     st, body = http_json(kedge, "POST", "/images/prune?filters=" + q({"dangling": ["maybe"]}))
     assert st == 400 and body["message"] == "invalid filter 'dangling=[maybe]'", body
+
+
+def test_name_regexp_is_bounded(docker_cli, kedge, three):
+    # RE2 semantics: a back-reference or a repetition that unrolls past RE2's
+    # bounds is no regexp (exact match only). glibc would spend seconds and
+    # gigabytes compiling this once per container.
+    t = time.monotonic()
+    for pattern in ("((a{1,100}){1,100}){1,100}", "(w)\\1", "^(w)e{1,1001}b$"):
+        assert names(docker_cli, "name=" + pattern) == [], pattern
+    assert time.monotonic() - t < 10
+    assert names(docker_cli, "name=^w[a-z]{1,5}$") == ["web"]
+    assert names(docker_cli, "name=^(w)e{1,1000}b$") == ["web"]   # RE2's largest count
+    assert names(docker_cli, "name=^/(db|new)$") == ["db", "new"]
