@@ -52,7 +52,8 @@ static const char *bracket_end(const char *p)
 static long repeat_at(const char *p, const char **ret_end)
 {
         char *end;
-        if (!isdigit((unsigned char)p[1]))
+        /* glibc also reads {,n} as {0,n} (RE2 reads it as text): it counts */
+        if (!isdigit((unsigned char)p[1]) && !(p[1] == ',' && isdigit((unsigned char)p[2])))
                 return -1;
         unsigned long m = strtoul(p + 1, &end, 10), n = m;
         if (*end == ',' && isdigit((unsigned char)end[1]))
@@ -66,32 +67,54 @@ static long repeat_at(const char *p, const char **ret_end)
         return max > REGEX_MAX_REPEAT ? REGEX_MAX_REPEAT + 1 : (long)max;
 }
 
+/* Where regex_size is in the pattern, for RE2's rules on repetitions. */
+enum after {
+        AFTER_NOTHING, /* start, '(' or '|': nothing to repeat */
+        AFTER_ATOM,
+        AFTER_REPEAT,  /* '*', '+', '?' or {m,n} */
+        AFTER_LAZY,    /* a repetition's '?' (non-greedy in RE2) */
+};
+
+/* A repetition operator at p: its count (1 for '*', '+', '?'), *ret_end at
+ * its last byte; -1 when p is none. */
+static long repeat_op(const char *p, const char **ret_end)
+{
+        *ret_end = p;
+        if (*p == '*' || *p == '+' || *p == '?')
+                return 1;
+        return *p == '{' ? repeat_at(p, ret_end) : -1;
+}
+
 /* The pattern's size with its counted repetitions unrolled, or -1 when it
- * is no RE2 expression within budget. */
+ * is no RE2 expression within budget: RE2 also refuses a repetition of a
+ * repetition (a**, a{2}{3}) and one with nothing to repeat, which glibc
+ * accepts and compiles in exponential time. */
 static long regex_size(const char *p, long budget)
 {
-        long size[REGEX_MAX_DEPTH + 1] = {0}, last = 0;
+        long size[REGEX_MAX_DEPTH + 1] = {0}, last = 0, rep;
         int depth = 0;
-        for (; *p; p++) {
-                const char *end;
-                long rep;
-                if (*p == '(') {
+        enum after at = AFTER_NOTHING;
+        for (const char *end; *p; p++) {
+                if ((rep = repeat_op(p, &end)) >= 0) {
+                        bool lazy = *p == '?' && at == AFTER_REPEAT;
+                        if (at == AFTER_NOTHING || at == AFTER_LAZY ||
+                            (at == AFTER_REPEAT && !lazy) || rep > REGEX_MAX_REPEAT)
+                                return -1;
+                        size[depth] += last * (rep > 0 ? rep - 1 : 0);
+                        last *= rep > 0 ? rep : 1;
+                        at = lazy ? AFTER_LAZY : AFTER_REPEAT;
+                        p = end;
+                } else if (*p == '(') {
                         if (++depth > REGEX_MAX_DEPTH)
                                 return -1;
                         size[depth] = 0;
-                        continue;
-                }
-                if (*p == ')' && depth > 0) {
-                        last = size[depth--];
+                        at = AFTER_NOTHING;
+                } else if (*p == ')' && depth > 0) {
+                        last = size[depth--] + 1; /* an empty group is a node too */
                         size[depth] += last;
-                        continue;
-                }
-                if (*p == '{' && (rep = repeat_at(p, &end)) >= 0) {
-                        if (rep > REGEX_MAX_REPEAT)
-                                return -1;
-                        size[depth] += last * (rep > 0 ? rep - 1 : 0);
-                        p = end;
+                        at = AFTER_ATOM;
                 } else {
+                        bool alternation = *p == '|';
                         if (*p == '\\' && p[1] >= '1' && p[1] <= '9')
                                 return -1; /* a back-reference */
                         if (*p == '[' && bracket_end(p))
@@ -100,6 +123,7 @@ static long regex_size(const char *p, long budget)
                                 p++;
                         last = 1;
                         size[depth]++;
+                        at = alternation ? AFTER_NOTHING : AFTER_ATOM;
                 }
                 if (size[depth] > budget)
                         return -1;
