@@ -155,29 +155,43 @@ static void hand_over(struct api_acceptor *a, int fd, int listener)
                 log_warn("http: cannot take a new connection: %s", strerror(errno));
 }
 
-/* Looks at what fd sent so far. Returns true when fd was handed over or
- * closed, false when it must wait for more bytes. */
-static bool triage(struct api_acceptor *a, int fd, int listener)
+enum next_step { STEP_WAIT, STEP_CLOSE, STEP_BAD, STEP_HAND_OVER };
+
+/* Looks at what fd sent so far and decides, without acting. hup: the
+ * peer will send nothing more, so an incomplete line is final. */
+static enum next_step classify(int fd, bool hup, const char **ret_why)
 {
         char buf[PEEK_MAX];
         ssize_t r = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-                return false;
-        if (r <= 0) {
+                return hup ? STEP_CLOSE : STEP_WAIT;
+        if (r <= 0)
+                return STEP_CLOSE;
+        enum api_line_verdict v = api_request_line_check(buf, (size_t)r, ret_why);
+        if (v == API_LINE_BAD)
+                return STEP_BAD;
+        if (v == API_LINE_INCOMPLETE && (size_t)r < sizeof(buf) && !hup)
+                return STEP_WAIT;
+        /* Whole line, or too long or cut short for this check: the rest is
+         * libmicrohttpd's to parse and refuse. */
+        return STEP_HAND_OVER;
+}
+
+static void act(struct api_acceptor *a, int fd, int listener, enum next_step step, const char *why)
+{
+        switch (step) {
+        case STEP_BAD:
+                answer_bad(fd, why ? why : "malformed request line");
                 close(fd);
-                return true;
-        }
-        const char *why = NULL;
-        enum api_line_verdict v = api_request_line_check(buf, (size_t)r, &why);
-        if (v == API_LINE_INCOMPLETE && (size_t)r < sizeof(buf))
-                return false;
-        if (v == API_LINE_BAD) {
-                answer_bad(fd, why);
+                break;
+        case STEP_HAND_OVER:
+                hand_over(a, fd, listener);
+                break;
+        case STEP_CLOSE:
+        case STEP_WAIT:
                 close(fd);
-                return true;
+                break;
         }
-        hand_over(a, fd, listener);
-        return true;
 }
 
 static void pending_add(struct api_acceptor *a, int fd, int listener)
@@ -219,8 +233,12 @@ static void accept_all(struct api_acceptor *a, struct watch *l)
                         }
                         return;
                 }
-                if (!triage(a, fd, l->listener))
+                const char *why = NULL;
+                enum next_step step = classify(fd, false, &why);
+                if (step == STEP_WAIT)
                         pending_add(a, fd, l->listener);
+                else
+                        act(a, fd, l->listener, step, why);
         }
 }
 
@@ -255,10 +273,16 @@ static void *acceptor_main(void *p)
                                 accept_all(a, w);
                                 continue;
                         }
+                        /* Edge-triggered: this fires again only on new
+                         * bytes or a hang-up, and the deadline stays. */
+                        bool hup = evs[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+                        const char *why = NULL;
+                        enum next_step step = classify(w->fd, hup, &why);
+                        if (step == STEP_WAIT)
+                                continue;
                         int fd = w->fd, listener = w->listener;
-                        pending_drop(a, w);
-                        if (!triage(a, fd, listener))
-                                pending_add(a, fd, listener);
+                        pending_drop(a, w); /* out of this epoll set before anyone else's */
+                        act(a, fd, listener, step, why);
                 }
                 if (a->pending)
                         expire(a);

@@ -7,7 +7,9 @@
 #include "stream.h"
 
 #include "base/json.h"
+#include "base/parse.h"
 #include "base/xalloc.h"
+#include "engine/container/container-mounts.h"
 #include "engine/container/container.h"
 #include "engine/container/container-list.h"
 #include "engine/engine.h"
@@ -83,13 +85,13 @@ void containers_create(struct request *req)
                 reply_error(req, &err);
                 return;
         }
-        reply_json(req, MHD_HTTP_CREATED, json_pack("{ss so}", "Id", c->id, "Warnings", warnings));
+        reply_json(req, MHD_HTTP_CREATED,
+                   json_pack("{ss so}", "Id", container_id(c), "Warnings", warnings));
         container_unref(c);
 }
 
-static json_t *state_json(struct container *c)
+static json_t *state_json(const struct container_snapshot *c)
 {
-        pthread_mutex_lock(&c->lock);
         json_t *s = json_pack("{ss sb sb sb sb sb sb si si ss so so}", "Status",
                               container_state_name(c->state), "Running",
                               c->state == CONTAINER_RUNNING || c->state == CONTAINER_PAUSED,
@@ -99,55 +101,39 @@ static json_t *state_json(struct container *c)
                               "Pid", c->pid, "ExitCode", c->exit_code, "Error",
                               c->error ? c->error : "", "StartedAt", time_json(c->started_ns),
                               "FinishedAt", time_json(c->finished_ns));
-        pthread_mutex_unlock(&c->lock);
         return s;
 }
 
-static json_t *network_settings(struct container *c)
+static json_t *network_settings(const struct container_snapshot *c)
 {
         const char *mode = json_get_str(c->host_config, "NetworkMode");
         json_t *nets = json_object();
-        /* An entry for the mode, as Docker shows even for host and none:
-         * clients look for it (podman #17385). */
-        json_set(nets, mode ? mode : "bridge",
+        /* Only what is true: host and none get the entry Docker shows for
+         * them (clients look for it, podman #17385); the default mode has
+         * no network kedge could name yet, so none is listed. */
+        if (mode && (strcmp(mode, "host") == 0 || strcmp(mode, "none") == 0))
+                json_set(nets, mode,
                  json_pack("{sn sn sn ss ss ss ss si ss ss si ss sn sn}", "IPAMConfig", "Links",
                            "Aliases", "MacAddress", "", "NetworkID", "", "EndpointID", "",
                            "Gateway", "", "IPPrefixLen", 0, "IPAddress", "", "IPv6Gateway", "",
                            "GlobalIPv6PrefixLen", 0, "GlobalIPv6Address", "", "DriverOpts",
                            "DNSNames"));
-        return json_pack("{ss sb ss so sn ss so}", "Bridge", "", "HairpinMode", 0, "SandboxKey", "",
-                         "Ports", json_object(), "SandboxID", "SandboxKey", "", "Networks", nets);
+        /* Docker's deprecated top-level copy of the default endpoint: empty,
+         * as there is none; `inspect -f {{.NetworkSettings.IPAddress}}`
+         * reads it. */
+        return json_pack("{ss sb ss so ss so ss ss ss si ss ss si ss}", "Bridge", "", "HairpinMode",
+                         0, "SandboxKey", "", "Ports", json_object(), "SandboxID", "", "Networks",
+                         nets, "EndpointID", "", "Gateway", "", "GlobalIPv6Address", "",
+                         "GlobalIPv6PrefixLen", 0, "IPAddress", "", "IPv6Gateway", "",
+                         "IPPrefixLen", 0, "MacAddress", "");
 }
 
-static json_t *mounts_json(struct container *c)
+static json_t *mounts_json(const struct container_snapshot *c)
 {
-        json_t *out = json_array();
-        size_t i;
-        json_t *v;
-        json_array_foreach(json_object_get(c->host_config, "Binds"), i, v)
-        {
-                const char *b = json_string_value(v);
-                if (!b)
-                        continue;
-                char *copy = xstrdup(b);
-                char *dst = strchr(copy, ':');
-                if (dst) {
-                        *dst++ = 0;
-                        char *mode = strchr(dst, ':');
-                        if (mode)
-                                *mode++ = 0;
-                        bool rw = !(mode && strstr(mode, "ro"));
-                        json_array_append_new(out, json_pack("{ss ss ss ss sb ss}", "Type", "bind",
-                                                             "Source", copy, "Destination", dst,
-                                                             "Mode", mode ? mode : "", "RW", rw,
-                                                             "Propagation", "rprivate"));
-                }
-                free(copy);
-        }
-        return out;
+        return container_mounts_inspect(c->host_config);
 }
 
-static json_t *inspect_json(struct request *req, struct container *c)
+static json_t *inspect_json(struct request *req, const struct container_snapshot *c)
 {
         struct engine *e = req->engine;
         json_t *cfg = c->config;
@@ -183,9 +169,7 @@ static json_t *inspect_json(struct request *req, struct container *c)
         json_set_str(v, "HostsPath", p);
         json_set_str(v, "LogPath", log);
         json_set_str(v, "Name", name);
-        pthread_mutex_lock(&c->lock);
         json_set_int(v, "RestartCount", c->restart_count);
-        pthread_mutex_unlock(&c->lock);
         json_set_str(v, "Driver", "overlay2");
         json_set_str(v, "Platform", "linux");
         json_set_str(v, "MountLabel", "");
@@ -207,8 +191,13 @@ static json_t *inspect_json(struct request *req, struct container *c)
 void containers_inspect(struct request *req)
 {
         _cleanup_(container_unrefp) struct container *c = containers_lookup(req);
-        if (c)
-                reply_json(req, MHD_HTTP_OK, inspect_json(req, c));
+        if (!c)
+                return;
+        /* A copy taken under the container's lock: a concurrent rename or
+         * exit changes the record, never what is being rendered. */
+        _cleanup_(container_snapshot_release) struct container_snapshot snap;
+        container_snapshot_init(&snap, c);
+        reply_json(req, MHD_HTTP_OK, inspect_json(req, &snap));
 }
 
 /* limit: a number; absent, empty or <= 0 is no limit. */

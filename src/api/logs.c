@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,14 +51,20 @@ static int on_entry(void *cls, const struct log_entry *e)
                 time_t sec = (time_t)(e->time_ns / 1000000000);
                 struct tm tm;
                 gmtime_r(&sec, &tm);
-                tslen = (size_t)snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ ",
-                                         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                                         tm.tm_min, tm.tm_sec, (long long)(e->time_ns % 1000000000));
+                tslen =
+                    (size_t)snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ ",
+                                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                                     tm.tm_min, tm.tm_sec, (long long)(e->time_ns % 1000000000));
         }
         if (!j->tty) {
                 uint32_t n = (uint32_t)(tslen + e->len);
-                unsigned char hdr[8] = {(unsigned char)e->stream, 0, 0, 0, (unsigned char)(n >> 24),
-                                        (unsigned char)(n >> 16), (unsigned char)(n >> 8),
+                unsigned char hdr[8] = {(unsigned char)e->stream,
+                                        0,
+                                        0,
+                                        0,
+                                        (unsigned char)(n >> 24),
+                                        (unsigned char)(n >> 16),
+                                        (unsigned char)(n >> 8),
                                         (unsigned char)n};
                 buf_append(&j->out, hdr, sizeof(hdr));
         }
@@ -90,7 +97,7 @@ static int parse_unix_time(const char *s, int64_t *ret)
         char *end;
         errno = 0;
         long long sec = strtoll(s, &end, 10);
-        if (errno || end == s)
+        if (end == s || (errno && errno != ERANGE)) /* ERANGE: clamped below */
                 return -EINVAL;
         int64_t ns = 0;
         if (*end == '.') {
@@ -103,7 +110,14 @@ static int parse_unix_time(const char *s, int64_t *ret)
         }
         if (*end)
                 return -EINVAL;
-        *ret = (int64_t)sec * 1000000000 + ns;
+        /* Past what nanoseconds in 64 bits hold (year 2262): the far future
+         * or past, not an overflow. */
+        if (sec > INT64_MAX / 1000000000 - 1)
+                *ret = INT64_MAX;
+        else if (sec < INT64_MIN / 1000000000 + 1)
+                *ret = INT64_MIN;
+        else
+                *ret = (int64_t)sec * 1000000000 + (sec < 0 ? -ns : ns);
         return 0;
 }
 
@@ -142,7 +156,7 @@ void containers_logs(struct request *req)
         j->opts.want_stderr = req_query_bool(req, "stderr", false);
         j->opts.follow = req_query_bool(req, "follow", false);
         j->timestamps = req_query_bool(req, "timestamps", false);
-        j->tty = json_is_true(json_object_get(c->config, "Tty"));
+        j->tty = container_is_tty(c);
         const char *bad = NULL;
         if (parse_tail(req_query(req, "tail"), &j->opts.tail) < 0)
                 bad = "invalid value for \"tail\": want \"all\" or a number of lines";
@@ -159,8 +173,8 @@ void containers_logs(struct request *req)
                 return;
         }
         const char *ct = !j->tty && api_version_at_least(req->version, 1, 42)
-                                 ? "application/vnd.docker.multiplexed-stream"
-                                 : "application/vnd.docker.raw-stream";
+                             ? "application/vnd.docker.multiplexed-stream"
+                             : "application/vnd.docker.raw-stream";
         j->files = engine_logs_open(req->engine, c);
         j->s = reply_async(req, MHD_HTTP_OK, ct);
         if (api_worker_spawn(logs_thread, j) < 0) {

@@ -200,6 +200,13 @@ static bool refuse_early(struct request *req)
                              "conflicting Content-Length headers in the request");
                 return true;
         }
+        /* Both framings at once is the other smuggling shape (RFC 9112 6.3
+         * allows refusing it; no Docker client sends it). */
+        if (cl.first && req_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+                reply_errorf(req, KERR_INVALID,
+                             "the request has both Transfer-Encoding and Content-Length headers");
+                return true;
+        }
         if (declared_too_large(req)) {
                 if (req->matched)
                         reply_too_large(req);

@@ -64,6 +64,7 @@ struct engine {
         pthread_mutex_t containers_lock;
         struct container **containers;
         size_t ncontainers, containers_cap;
+        struct sqlite3 *containers_db; /* their own connection (store_connect) */
         /* Shim watcher (container-run.c). */
         int monitor_epfd, monitor_evfd;
         pthread_t monitor_thread;

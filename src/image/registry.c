@@ -5,6 +5,7 @@
 
 #include "base/cleanup.h"
 #include "base/json.h"
+#include "base/parse.h"
 #include "base/xalloc.h"
 
 #include <arpa/inet.h>
@@ -79,9 +80,9 @@ static bool insecure_match(const char *entry, const char *host)
         _cleanup_free_ char *net = xstrndup(entry, (size_t)(slash - entry));
         _cleanup_free_ char *h = xstrndup(host, strcspn(host, ":"));
         struct in_addr n, a;
-        int bits = (int)strtol(slash + 1, NULL, 10);
-        if (inet_pton(AF_INET, net, &n) != 1 || inet_pton(AF_INET, h, &a) != 1 || bits < 0 ||
-            bits > 32)
+        int64_t bits;
+        if (inet_pton(AF_INET, net, &n) != 1 || inet_pton(AF_INET, h, &a) != 1 ||
+            parse_int64_range(slash + 1, 0, 32, &bits) < 0)
                 return false;
         uint32_t mask = bits == 0 ? 0 : 0xffffffffu << (32 - bits);
         return (ntohl(n.s_addr) & mask) == (ntohl(a.s_addr) & mask);

@@ -153,7 +153,7 @@ static int mount_one(int rootfd, const struct rt_mount *m, bool *ret_dev_tmpfs, 
         /* The fd still names the directory under the new mount: remount
          * and propagation changes need the mount itself, so open again. */
         unsigned long f = m->bind ? m->flags & ~(MS_REMOUNT | MS_BIND | MS_REC) : 0;
-        if (!f && !m->propagation)
+        if (!f && !m->propagation && !m->recursive_ro)
                 return 0;
         _cleanup_close_ int top = target_open(rootfd, m->destination, is_dir, err);
         if (top < 0)
@@ -161,6 +161,14 @@ static int mount_one(int rootfd, const struct rt_mount *m, bool *ret_dev_tmpfs, 
         _cleanup_free_ char *p = fd_path(top);
         /* Flags on a bind apply only through a remount of it. */
         if (f && mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | f, NULL) < 0)
+                return mount_err(err, m);
+        /* "rro": a submount of the source (another disk, a tmpfs) must not
+         * stay writable under a read-only bind; the remount above covers
+         * only the top. Kernels before 5.12 lack mount_setattr. */
+        struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
+        if (m->recursive_ro &&
+            syscall(SYS_mount_setattr, top, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro, sizeof(ro)) < 0 &&
+            errno != ENOSYS)
                 return mount_err(err, m);
         if (m->propagation && mount(NULL, p, NULL, m->propagation, NULL) < 0)
                 return mount_err(err, m);
@@ -198,13 +206,19 @@ static int mount_root(const struct rt_spec *spec, struct kerr *err)
 
 static int pivot(const char *root, struct kerr *err)
 {
-        if (chdir(root) < 0)
+        _cleanup_close_ int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (oldroot < 0 || chdir(root) < 0)
                 return kerr_set(err, KERR_INTERNAL, errno, "chdir '%s': %m", root);
         /* pivot_root(".", ".") stacks the old root under the new one, then
          * the old root is detached without needing a directory for it. */
         if (syscall(SYS_pivot_root, ".", ".") < 0)
                 return kerr_set(err, KERR_INTERNAL, errno, "pivot_root: %m");
-        if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0 || umount2(".", MNT_DETACH) < 0)
+        /* From the new root, mount(".") would name the new root itself (the
+         * last "." crosses no mount) and MS_REC would turn every container
+         * mount slave, undoing a bind's rshared; as runc does, act from the
+         * old root, which umount2's lookup also finds on top. */
+        if (fchdir(oldroot) < 0 || mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0 ||
+            umount2(".", MNT_DETACH) < 0)
                 return kerr_set(err, KERR_INTERNAL, errno, "detach old root: %m");
         return chdir("/") < 0 ? kerr_set(err, KERR_INTERNAL, errno, "chdir /: %m") : 0;
 }

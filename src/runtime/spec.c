@@ -342,6 +342,11 @@ static void mount_option(struct rt_mount *m, const char *opt, struct buf *data)
                 m->recursive = opt[0] == 'r';
                 return;
         }
+        if (strcmp(opt, "rro") == 0) { /* runc 1.1's recursive read-only */
+                m->flags |= MS_RDONLY;
+                m->recursive_ro = true;
+                return;
+        }
         if (strcmp(opt, "tmpcopyup") == 0)
                 return; /* runc-specific; kedge's engine fills tmpfs itself */
         if (data->len)

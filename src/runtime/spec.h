@@ -50,6 +50,7 @@ struct rt_mount {
         unsigned long flags;     /* MS_* from options */
         unsigned long propagation; /* MS_PRIVATE/MS_SLAVE/MS_SHARED(|MS_REC), or 0 */
         bool bind, recursive;
+        bool recursive_ro;       /* "rro": read-only down to every submount */
         char *data;              /* the options the kernel parses, comma joined */
 };
 

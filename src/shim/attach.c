@@ -80,8 +80,8 @@ static bool send_queued(struct shim_client *c)
 {
         size_t off = 0;
         while (off < c->out.len) {
-                ssize_t n = send(c->fd, c->out.data + off, c->out.len - off,
-                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+                ssize_t n =
+                    send(c->fd, c->out.data + off, c->out.len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0 && errno == EAGAIN)
@@ -159,11 +159,14 @@ bool shim_attach_backlogged(const struct shim *s)
         return false;
 }
 
-static bool reply(struct shim_client *c, int r, const char *msg)
+/* OK, or ERROR with the failure's kind and errno (proto.h). */
+static bool reply(struct shim_client *c, int r, int kind, const char *msg)
 {
         if (r >= 0)
                 return send_frame(c->fd, SHIM_FRAME_OK, NULL, 0);
-        return send_frame(c->fd, SHIM_FRAME_ERROR, msg, strlen(msg));
+        uint8_t p[SHIM_ERROR_HDR + 1024];
+        size_t n = shim_frame_put_error(p, sizeof(p), kind ? kind : KERR_INTERNAL, -r, msg);
+        return send_frame(c->fd, SHIM_FRAME_ERROR, p, n);
 }
 
 /* Returns false to drop the client. */
@@ -178,22 +181,24 @@ static bool handle(struct shim *s, struct shim_client *c, const struct shim_fram
                 return true;
         case SHIM_FRAME_CLOSE_STDIN:
                 shim_io_close_stdin(s);
-                return c->ctl ? reply(c, 0, NULL) : true;
+                return c->ctl ? reply(c, 0, 0, NULL) : true;
         case SHIM_FRAME_RESIZE:
                 shim_frame_get_resize(f->payload, &rows, &cols);
                 shim_io_resize(s, rows, cols);
-                return c->ctl ? reply(c, 0, NULL) : true;
+                return c->ctl ? reply(c, 0, 0, NULL) : true;
         case SHIM_FRAME_START:
                 if (!c->ctl)
                         return false;
-                return reply(c, shim_start(s), s->error);
+                return reply(c, shim_start(s) != 0 ? -(s->error_errno ? s->error_errno : EIO) : 0,
+                             s->error_kind, s->error);
         case SHIM_FRAME_KILL: {
                 if (!c->ctl)
                         return false;
                 int r = shim_kill(s, (int)shim_frame_get_u32(f->payload));
                 char msg[128];
                 snprintf(msg, sizeof(msg), "kill: %s", strerror(-r));
-                return reply(c, r, msg);
+                /* ESRCH: it has exited (the exit is on its way). */
+                return reply(c, r, r == -ESRCH ? KERR_CONFLICT : KERR_INTERNAL, msg);
         }
         default:
                 return false;
@@ -275,8 +280,8 @@ void shim_attach_close_all(struct shim *s)
                 if (fd < 0)
                         continue;
                 close(fd);
-                _cleanup_free_ char *p = xasprintf("%s/%s", s->opts->run_dir,
-                                                   i == 0 ? "attach.sock" : "ctl.sock");
+                _cleanup_free_ char *p =
+                    xasprintf("%s/%s", s->opts->run_dir, i == 0 ? "attach.sock" : "ctl.sock");
                 unlink(p);
         }
         s->attach_listen = s->ctl_listen = -EBADF;

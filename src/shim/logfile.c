@@ -41,10 +41,14 @@ static size_t utf8_len(const unsigned char *s, size_t n)
         return want;
 }
 
-/* Bytes copied as they are: printable ASCII but " \\ < > &. */
-static bool plain(unsigned char c)
+/* Bytes copied as they are: printable ASCII but " \\ < > &, as one bit
+ * per character (the escape loop's hot test). */
+#define PLAIN_LO (0xffffffff00000000ull & ~(1ull << '"' | 1ull << '&' | 1ull << '<' | 1ull << '>'))
+#define PLAIN_HI (~0ull & ~(1ull << ('\\' - 64)))
+
+static inline bool plain(unsigned char c)
 {
-        return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&';
+        return c < 64 ? PLAIN_LO >> c & 1 : c < 128 && PLAIN_HI >> (c - 64) & 1;
 }
 
 static void escape_json(struct buf *out, const char *s, size_t n)
@@ -124,7 +128,8 @@ void logfile_format(struct buf *out, enum logfile_stream stream, const char *lin
 int logfile_open(struct logfile *lf, const char *path, uint64_t max_size, unsigned max_file,
                  struct kerr *err)
 {
-        *lf = (struct logfile){.fd = -EBADF, .max_size = max_size, .max_file = max_file ? max_file : 1};
+        *lf = (struct logfile){
+            .fd = -EBADF, .max_size = max_size, .max_file = max_file ? max_file : 1};
         lf->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
         if (lf->fd < 0)
                 return kerr_set(err, KERR_INTERNAL, errno, "open log '%s': %m", path);
@@ -172,7 +177,8 @@ static int rotate(struct logfile *lf)
                 return 0;
         }
         for (unsigned i = lf->max_file - 1; i >= 1; i--) {
-                _cleanup_free_ char *from = i == 1 ? xstrdup(lf->path) : xasprintf("%s.%u", lf->path, i - 1);
+                _cleanup_free_ char *from =
+                    i == 1 ? xstrdup(lf->path) : xasprintf("%s.%u", lf->path, i - 1);
                 _cleanup_free_ char *to = xasprintf("%s.%u", lf->path, i);
                 if (rename(from, to) < 0 && errno != ENOENT)
                         return -errno;
@@ -199,7 +205,8 @@ static int write_entry(struct logfile *lf, enum logfile_stream stream, const cha
                 if (r < 0)
                         return r;
         }
-        if (now->tv_sec != lf->when.tv_sec || now->tv_nsec != lf->when.tv_nsec || !lf->when_text[0]) {
+        if (now->tv_sec != lf->when.tv_sec || now->tv_nsec != lf->when.tv_nsec ||
+            !lf->when_text[0]) {
                 logfile_time(now, lf->when_text, sizeof(lf->when_text));
                 lf->when = *now;
         }

@@ -23,6 +23,7 @@
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "base/parse.h"
 #include "base/xalloc.h"
 
 #include <errno.h>
@@ -130,7 +131,9 @@ static int oci_run(struct shim *s, const char *verb, const char *const *args, co
         if (!msg[0])
                 snprintf(msg, sizeof(msg), "%s %s failed (status %d)", s->opts->runtime, verb,
                          shim_exit_code(status));
-        return kerr_set(err, KERR_INTERNAL, oci_errno(msg), "%s", msg);
+        /* runc reports only text: its words are the one source here. */
+        int en = oci_errno(msg);
+        return kerr_set(err, en == EIO ? KERR_INTERNAL : KERR_INVALID, en, "%s", msg);
 }
 
 static const int shim_stdio[3] = {0, 1, 2};
@@ -278,7 +281,9 @@ static int oci_read_pid(struct shim *s, struct kerr *err)
         _cleanup_close_ int dfd = open(s->opts->run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         _cleanup_free_ char *text = NULL;
         int r = dfd < 0 ? -errno : fs_read_at(dfd, "container.pid", 64, &text, NULL);
-        long pid = r < 0 ? 0 : strtol(text, NULL, 10);
+        int pid = 0;
+        if (r >= 0)
+                parse_pid(text, &pid);
         if (pid <= 1)
                 return kerr_set(err, KERR_INTERNAL, r < 0 ? r : EINVAL,
                                 "%s wrote no container.pid", s->opts->runtime);

@@ -34,6 +34,7 @@ struct shim {
         int status;                 /* waitpid status once exited */
         char error[1024];           /* why the container failed to start */
         int error_errno;
+        int error_kind;             /* enum kerr_kind of error */
         int out_fd[2];              /* read ends: stdout, stderr (tty: out_fd[0] = master) */
         int stdin_fd;               /* write end of the container's stdin, or -EBADF */
         bool stdin_used;            /* an attach client has sent stdin */

@@ -13,22 +13,29 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Tells the launcher how it went ("ok" or the error), once. */
-static void report(struct shim *s, const char *msg)
+/* Tells the launcher how it went, once: "ok" or "error KIND ERRNO msg"
+ * (proto.h), so the daemon maps the kind and errno, not English words. */
+static void report(struct shim *s, const struct kerr *err)
 {
         if (s->report_fd < 0)
                 return;
         /* Newline-terminated: until its exec, the container's process holds
          * a copy of this pipe, so the launcher cannot wait for EOF. */
         char line[1100];
-        int n = snprintf(line, sizeof(line), "%s\n", msg);
-        fs_write_all(s->report_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+        int n = shim_report_format(line, sizeof(line) - 1, err ? err->kind : KERR_NONE,
+                                   err ? err->errnum : 0, err ? err->msg : NULL);
+        if (n < 0)
+                n = snprintf(line, sizeof(line) - 1, "error %d %d setup failed", KERR_INTERNAL,
+                             EIO);
+        line[n++] = '\n';
+        fs_write_all(s->report_fd, line, (size_t)n);
         close(s->report_fd);
         s->report_fd = -EBADF;
 }
@@ -36,9 +43,10 @@ static void report(struct shim *s, const char *msg)
 static void fail(struct shim *s, const struct kerr *err)
 {
         snprintf(s->error, sizeof(s->error), "%s", err->msg);
-        s->error_errno = err->errnum;
+        s->error_errno = abs(err->errnum);
+        s->error_kind = err->kind != KERR_NONE ? err->kind : KERR_INTERNAL;
         log_error("container '%s': %s", s->opts->id, err->msg);
-        report(s, err->msg);
+        report(s, err);
 }
 
 static int write_pid(const char *dir, const char *name, pid_t pid)
@@ -64,7 +72,7 @@ int shim_start(struct shim *s)
                 return r;
         }
         s->started = true;
-        report(s, "ok");
+        report(s, NULL);
         return 0;
 }
 
@@ -279,7 +287,7 @@ static int run(struct shim *s)
                 return 1;
         }
         if (s->opts->defer_start)
-                report(s, "ok");
+                report(s, NULL);
         else if (shim_start(s) < 0)
                 s->started = false;
         while (loop_once(s))
@@ -317,7 +325,10 @@ static int launch(struct shim *s)
                 msg[strcspn(msg, "\n")] = 0;
                 len = strlen(msg);
                 close(p[0]);
-                if (strcmp(msg, "ok") == 0)
+                int kind, errnum;
+                const char *text;
+                int pr = shim_report_parse(msg, &kind, &errnum, &text);
+                if (pr == 0)
                         return 0;
                 fprintf(stderr, "kedge shim: %s\n", len ? msg : "the shim died during setup");
                 return 1;

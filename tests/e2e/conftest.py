@@ -7,7 +7,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 
-from kedgetest.daemon import Daemon  # noqa: E402
+from kedgetest.daemon import Daemon, kill_containers_under  # noqa: E402
 
 
 def _tools_path():
@@ -50,6 +50,14 @@ def pytest_terminal_summary(terminalreporter):
             "FAILED: %d test(s) skipped (listed in the skip summary); install what they need "
             "(scripts/install-deps, run as root) or set KEDGE_ALLOW_SKIPS=1 to allow skips"
             % len(_SKIPPED), red=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_containers(tmp_path):
+    """Whatever containers a test leaves running (a failed assert, a daemon
+    killed on purpose) are killed when it ends, so they cannot pile up."""
+    yield
+    kill_containers_under(str(tmp_path))
 
 
 @pytest.fixture

@@ -103,7 +103,8 @@ def _md5(b):
 
 @pytest.mark.parametrize("size", [1 << 20, 64 << 20])
 def test_run_stdin_any_size(docker_cli, busybox, size):
-    data = os.urandom(size)
+    # 0x10 0x11 is ctrl-p ctrl-q: only a TTY has detach keys
+    data = b"\x10\x11" + os.urandom(size)
     p = docker_cli("run", "--rm", "-i", "busybox", "sh", "-c", "md5sum", input=data,
                    timeout=240)
     assert p.stdout.decode().split()[0] == _md5(data)
@@ -251,3 +252,152 @@ def test_logs_follow_latency(docker_cli, busybox, kedge):
         p.kill()
         p.wait()
     docker_cli("rm", "-f", "lat")
+
+
+def test_logs_bytes_round_trip(docker_cli, busybox, kedge):
+    # Escapes, multi-byte UTF-8, a surrogate pair, HTML characters Go
+    # escapes, and invalid UTF-8 (U+FFFD) come back as Docker gives them.
+    docker_cli("run", "--name", "rt", "busybox", "sh", "-c",
+               "printf 'caf\\303\\251 \\342\\202\\254 \\360\\237\\230\\200 <a&b> \"q\" "
+               "back\\\\slash\\ttab\\r\\n'; printf 'bad\\377\\n' >&2; "
+               "printf '\\001\\037 ctl\\n'")
+    p = docker_cli("logs", "rt")
+    assert p.stdout == ("café € \U0001F600 <a&b> \"q\" back\\slash\ttab\r\n"
+                        "\x01\x1f ctl\n").encode()
+    assert p.stderr == "bad\ufffd\n".encode()
+
+
+def test_logs_since_until(docker_cli, busybox, kedge):
+    docker_cli("run", "--name", "su", "busybox", "sh", "-c", "echo a; sleep 1.5; echo b")
+    lines = docker_cli("logs", "-t", "su").stdout.decode().splitlines()
+    assert [l.split(" ", 1)[1] for l in lines] == ["a", "b"]
+    import datetime
+    def unix(ts):  # 2026-12-05T16:47:38.123456789Z -> "sec.nanos"
+        d = datetime.datetime.strptime(ts[:19], "%Y-%m-%dT%H:%M:%S").replace(
+            tzinfo=datetime.timezone.utc)
+        return "%d.%s" % (d.timestamp(), ts[20:29])
+    ta, tb = (unix(l.split(" ", 1)[0]) for l in lines)
+    assert docker_cli("logs", "--since", tb, "su").stdout == b"b\n"
+    assert docker_cli("logs", "--until", ta, "su").stdout == b"a\n"
+    http = kedge.http()
+    r = http.request("GET", "/containers/su/logs?stdout=1&since=%s&until=%s" % (ta, ta))
+    assert demux(r.body) == [(1, b"a\n")]
+    # Times past 64-bit nanoseconds are the far future/past, not an overflow.
+    for q, want in (("since=99999999999", b""), ("since=100000000000000000000", b""),
+                    ("until=99999999999.5", b"a\nb\n"),
+                    ("until=100000000000000000000", b"a\nb\n"),
+                    ("since=-99999999999", b"a\nb\n")):
+        r = http.request("GET", "/containers/su/logs?stdout=1&" + q)
+        assert r.status == 200 and b"".join(d for _, d in demux(r.body)) == want, q
+    for q in ("since=abc", "until=1x", "since=1.2.3"):
+        r = http.request("GET", "/containers/su/logs?stdout=1&" + q)
+        assert r.status == 400, q
+
+
+def test_logs_reads_other_entry_shapes(docker_cli, busybox, kedge):
+    # Files written by dockerd (attrs, other key orders) or damaged lines:
+    # the hand decoder hands other shapes to jansson, garbage is skipped.
+    docker_cli("run", "--name", "shapes", "busybox", "echo", "first")
+    cid = docker_cli("inspect", "--format", "{{.Id}}", "shapes").stdout.decode().strip()
+    path = os.path.join(kedge.data_root, "containers", cid, cid + "-json.log")
+    with open(path, "ab") as f:
+        f.write(b'{"log":"with-attrs\\n","stream":"stdout","attrs":{"k":"v"},'
+                b'"time":"2030-01-01T00:00:00.000000001Z"}\n')
+        f.write(b'not json at all\n')
+        f.write(b'{"stream":"stderr","time":"2030-01-01T00:00:01Z","log":"reordered\\u00e9\\n"}\n')
+        f.write(b'{"log":"broken\\uZZZZ","stream":"stdout","time":"2030-01-01T00:00:02Z"}\n')
+        f.write(b'{"log":"last\\n","stream":"stdout","time":"2030-01-01T00:00:03Z"}\n')
+    p = docker_cli("logs", "shapes")
+    assert p.stdout == b"first\nwith-attrs\nlast\n"
+    assert p.stderr == "reorderedé\n".encode()
+    assert docker_cli("logs", "--tail", "2", "shapes").stdout == b"last\n"
+
+
+def test_slow_attach_client_loses_nothing(docker_cli, busybox, kedge):
+    # A client that does not read for a while holds the container back
+    # (as dockerd's attach does); the shim used to drop it and lose output.
+    docker_cli("create", "--name", "slow", "busybox", "seq", "1", "400000")
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(60)
+    s.connect(kedge.sock)
+    s.sendall(b"POST /v1.47/containers/slow/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\n"
+              b"Host: d\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n")
+    time.sleep(0.3)
+    assert kedge.http().request("POST", "/containers/slow/start").status == 204
+    time.sleep(3)  # not reading: the socket, the daemon and the shim fill up
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    body = data.partition(b"\r\n\r\n")[2]
+    out = b"".join(d for st, d in demux(body) if st == 1)
+    want = "".join("%d\n" % i for i in range(1, 400001)).encode()
+    assert len(out) == len(want) and out == want
+    assert docker_cli("wait", "slow").stdout == b"0\n"
+    assert docker_cli("logs", "slow").stdout == want
+
+
+def test_logs_follow_across_rotation(docker_cli, busybox, kedge):
+    # `docker logs -f` keeps up with a log that rotates under it (at a rate
+    # the 50 ms poll sees each rotation), buffered writes included.
+    docker_cli("run", "-d", "--name", "frot", "--log-opt", "max-size=1k", "--log-opt",
+               "max-file=50", "busybox", "sh", "-c",
+               "sleep 1; for i in $(seq 1 150); do echo line-$i-xxxxxxxxxxxxxxxxxxxx; "
+               "sleep 0.02; done")
+    env = dict(os.environ, DOCKER_HOST=kedge.host)
+    p = subprocess.run(["docker", "logs", "-f", "frot"], env=env, capture_output=True,
+                       timeout=60)
+    nums = [int(l.split("-")[1]) for l in p.stdout.decode().split()]
+    assert nums == list(range(1, 151))
+
+
+def test_logs_follow_many_rotations_between_polls(docker_cli, busybox, kedge):
+    # Dozens of rotations within one 50 ms poll: the follower reads the
+    # files rotated in between instead of skipping them.
+    docker_cli("run", "-d", "--name", "frot2", "--log-opt", "max-size=10k", "--log-opt",
+               "max-file=100", "busybox", "sh", "-c", "sleep 1; seq 1 10000")
+    env = dict(os.environ, DOCKER_HOST=kedge.host)
+    p = subprocess.run(["docker", "logs", "-f", "frot2"], env=env, capture_output=True,
+                       timeout=60)
+    assert p.stdout.decode().split() == [str(i) for i in range(1, 10001)]
+
+
+def test_logs_follow_truncated_in_place(docker_cli, busybox, kedge):
+    # max-file=1 truncates the file in place: the follower starts again at
+    # its beginning instead of waiting past its old end forever.
+    docker_cli("run", "-d", "--name", "ftrunc", "--log-opt", "max-size=1k", "--log-opt",
+               "max-file=1", "busybox", "sh", "-c",
+               "sleep 1; for i in $(seq 1 100); do echo line-$i-xxxxxxxxxxxxxxxxxxxx; "
+               "sleep 0.02; done")
+    env = dict(os.environ, DOCKER_HOST=kedge.host)
+    p = subprocess.run(["docker", "logs", "-f", "ftrunc"], env=env, capture_output=True,
+                       timeout=60)
+    lines = p.stdout.decode().split()
+    assert lines and lines[-1] == "line-100-xxxxxxxxxxxxxxxxxxxx"
+    nums = [int(l.split("-")[1]) for l in lines]
+    assert nums == sorted(nums)
+
+
+def test_attach_refused_leaves_daemon_up(docker_cli, busybox, kedge):
+    # Attach to a dead container is refused; the refusal used to release
+    # the hijacked connection twice (a double free in the daemon).
+    import signal
+    cid = docker_cli("run", "-d", "busybox", "sleep", "1000").stdout.decode().strip()
+    with open(os.path.join(kedge.exec_root, cid, "shim.pid")) as f:
+        os.kill(int(f.read()), signal.SIGKILL)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        st = json.loads(docker_cli("inspect", cid).stdout)[0]["State"]["Status"]
+        if st == "dead":
+            break
+        time.sleep(0.1)
+    for _ in range(3):
+        head, body = _attach(kedge, cid, "stream=1&stdout=1&stderr=1")
+        assert head.startswith(b"HTTP/1.1 101")
+        assert b"cannot attach to a stopped container" in body
+        r = kedge.http().request("POST", "/containers/%s/attach?stream=1&stdout=1" % cid)
+        assert r.status == 409 and "cannot attach" in r.json()["message"]
+    assert kedge.http().request("GET", "/_ping").status == 200
+    docker_cli("rm", "-f", cid)

@@ -271,6 +271,17 @@ def test_missing_executable_reports_clear_error(shim):
     assert "executable file not found" in ex["Error"]
 
 
+def test_seccomp_filter_in_spec_is_refused_not_ignored(shim):
+    # No filter loader yet: a spec asking for one must not run unconfined.
+    s = spec(["true"])
+    s["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ERRNO"}
+    shim.write_spec(s)
+    p = shim.start()
+    assert p.returncode == 1
+    assert "seccomp" in p.stderr
+    assert shim.wait_exit()["ExitCode"] != 0
+
+
 def test_missing_absolute_path(shim):
     shim.write_spec(spec(["/bin/nosuch"]))
     p = shim.start()
@@ -404,6 +415,17 @@ def test_device_ebpf_program_on_cgroup_v2(shim, tmp_path):
         assert ("READ" in out) == read, out
         time.sleep(0.1)
         assert not os.path.exists(os.path.join(root, path)), "cgroup left behind"
+    # attached to the container's own group while it runs
+    from kedgetest.cgroupbpf import device_programs
+    for f in ("exit.json", "container.pid"):
+        os.unlink(os.path.join(shim.run, f))
+    shim.write_spec(spec(["sleep", "30"], devices=DOCKER_DEVICES))
+    assert shim.start("--cgroup-root", root, "--cgroup-path", path).returncode == 0
+    try:
+        assert device_programs(os.path.join(root, path)) == 1
+    finally:
+        os.kill(shim.pid(), signal.SIGKILL)
+        shim.wait_exit()
     try:
         os.rmdir(os.path.join(root, "kedge-test-dev"))
     except OSError:

@@ -86,8 +86,7 @@ static int write_client(struct attach_session *s, const void *data, size_t n)
         return 0;
 }
 
-static void queue_shim(struct attach_session *s, enum shim_frame_type t, const void *data,
-                       size_t n)
+static void queue_shim(struct attach_session *s, enum shim_frame_type t, const void *data, size_t n)
 {
         uint8_t hdr[SHIM_FRAME_HDR];
         shim_frame_header(hdr, t, (uint32_t)n);
@@ -235,8 +234,8 @@ static void *session_main(void *arg)
                 if (!client_open && !queued && !s->out && !s->err)
                         break; /* stdin only, and all of it delivered */
                 struct pollfd p[2] = {
-                        {.fd = s->shim, .events = (short)(POLLIN | (queued ? POLLOUT : 0))},
-                        {.fd = client_open && !queued ? s->client : -1, .events = POLLIN}};
+                    {.fd = s->shim, .events = (short)(POLLIN | (queued ? POLLOUT : 0))},
+                    {.fd = client_open && !queued ? s->client : -1, .events = POLLIN}};
                 if (poll(p, 2, -1) < 0 && errno != EINTR)
                         break;
                 if (p[0].revents & POLLOUT && flush_shim(s) < 0)
@@ -307,6 +306,22 @@ static void session_abort(struct attach_session *s)
         session_free(s);
 }
 
+/* On a refusal: the caller still owns the client connection (it answers
+ * with the error and releases it), so done is not called. */
+static void session_discard(struct attach_session *s)
+{
+        container_unref(s->c);
+        buf_release(&s->to_shim);
+        free(s->extra);
+        free(s);
+}
+
+static bool attachable(enum container_state st)
+{
+        return st == CONTAINER_CREATED || st == CONTAINER_EXITED || st == CONTAINER_RESTARTING ||
+               st == CONTAINER_RUNNING;
+}
+
 int engine_container_attach(struct engine *e, struct container *c, int fd, const char *extra,
                             size_t extra_len, const struct attach_opts *o, void (*done)(void *cls),
                             void *cls, struct kerr *err)
@@ -323,8 +338,8 @@ int engine_container_attach(struct engine *e, struct container *c, int fd, const
         s->logs = o->logs;
         s->stream = o->stream;
         s->stdin_once = json_is_true(json_object_get(c->config, "StdinOnce"));
-        s->nkeys = parse_keys(o->detach_keys ? o->detach_keys : "ctrl-p,ctrl-q", s->keys,
-                              sizeof(s->keys));
+        s->nkeys =
+            parse_keys(o->detach_keys ? o->detach_keys : "ctrl-p,ctrl-q", s->keys, sizeof(s->keys));
         if (extra_len) {
                 s->extra = xmalloc(extra_len);
                 memcpy(s->extra, extra, extra_len);
@@ -335,7 +350,7 @@ int engine_container_attach(struct engine *e, struct container *c, int fd, const
         buf_init(&s->to_shim, 0);
         if (!s->stream) {
                 if (spawn(logs_only_main, s) < 0) {
-                        session_abort(s);
+                        session_discard(s);
                         return kerr_set(err, KERR_INTERNAL, EAGAIN, "attach: no thread");
                 }
                 return 0;
@@ -343,6 +358,11 @@ int engine_container_attach(struct engine *e, struct container *c, int fd, const
         pthread_mutex_lock(&c->lock);
         enum container_state st = c->state;
         pthread_mutex_unlock(&c->lock);
+        if (!attachable(st)) {
+                session_discard(s);
+                return kerr_set(err, KERR_CONFLICT, ESRCH,
+                                "You cannot attach to a stopped container, start it first");
+        }
         if (s->logs && st != CONTAINER_RUNNING) {
                 /* Sent now, so that a start in between cannot send the next
                  * run's first output twice (from the log and live). */
@@ -354,7 +374,8 @@ int engine_container_attach(struct engine *e, struct container *c, int fd, const
         }
         pthread_mutex_lock(&c->lock);
         st = c->state;
-        if (st == CONTAINER_CREATED || st == CONTAINER_EXITED || st == CONTAINER_RESTARTING) {
+        if (st == CONTAINER_CREATED || st == CONTAINER_EXITED || st == CONTAINER_RESTARTING ||
+            st == CONTAINER_STARTING) {
                 /* Not running yet: connected by the next start. */
                 s->next = c->pending;
                 c->pending = s;
@@ -363,9 +384,9 @@ int engine_container_attach(struct engine *e, struct container *c, int fd, const
         }
         pthread_mutex_unlock(&c->lock);
         if (st != CONTAINER_RUNNING || run_session(s) < 0) {
+                /* It stopped in between (past output may have gone out):
+                 * the session ends as if the container had just exited. */
                 session_abort(s);
-                return kerr_set(err, KERR_CONFLICT, ESRCH,
-                                "You cannot attach to a stopped container, start it first");
         }
         return 0;
 }

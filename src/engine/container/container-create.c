@@ -2,9 +2,12 @@
  * the Docker create body, merge it with the image config as dockerd does,
  * and write the record. */
 #include "container-internal.h"
+#include "container-mounts.h"
+#include "container-options.h"
 #include "engine/engine.h"
 #include "names.h"
 
+#include "base/env.h"
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/xalloc.h"
@@ -60,16 +63,17 @@ static int validate_types(json_t *config, json_t *hc, struct kerr *err)
         static const struct {
                 const char *key;
                 json_type type;
-        } cfg[] = {{"Hostname", JSON_STRING}, {"User", JSON_STRING},   {"Env", JSON_ARRAY},
-                   {"Cmd", JSON_ARRAY},       {"Entrypoint", JSON_ARRAY}, {"Image", JSON_STRING},
-                   {"WorkingDir", JSON_STRING}, {"Labels", JSON_OBJECT}, {"Tty", JSON_TRUE},
-                   {"OpenStdin", JSON_TRUE},  {"StopSignal", JSON_STRING}, {"StopTimeout", JSON_INTEGER}},
-          host[] = {{"Binds", JSON_ARRAY},    {"Memory", JSON_INTEGER}, {"NanoCpus", JSON_INTEGER},
-                    {"CpuShares", JSON_INTEGER}, {"PidsLimit", JSON_INTEGER}, {"Tmpfs", JSON_OBJECT},
-                    {"Ulimits", JSON_ARRAY},  {"CapAdd", JSON_ARRAY}, {"CapDrop", JSON_ARRAY},
-                    {"ExtraHosts", JSON_ARRAY}, {"AutoRemove", JSON_TRUE}, {"Privileged", JSON_TRUE},
+        } cfg[] = {{"Hostname", JSON_STRING},    {"User", JSON_STRING},     {"Env", JSON_ARRAY},
+                   {"Cmd", JSON_ARRAY},           {"Entrypoint", JSON_ARRAY}, {"Image", JSON_STRING},
+                   {"WorkingDir", JSON_STRING},   {"Labels", JSON_OBJECT},  {"Tty", JSON_TRUE},
+                   {"OpenStdin", JSON_TRUE},      {"StopSignal", JSON_STRING},
+                   {"Domainname", JSON_STRING},   {"Volumes", JSON_OBJECT}},
+          host[] = {{"Binds", JSON_ARRAY},        {"Tmpfs", JSON_OBJECT},   {"Mounts", JSON_ARRAY},
+                    {"CapAdd", JSON_ARRAY},       {"CapDrop", JSON_ARRAY},  {"GroupAdd", JSON_ARRAY},
+                    {"ExtraHosts", JSON_ARRAY},   {"AutoRemove", JSON_TRUE}, {"Privileged", JSON_TRUE},
                     {"ReadonlyRootfs", JSON_TRUE}, {"NetworkMode", JSON_STRING},
-                    {"ShmSize", JSON_INTEGER}, {"MemorySwap", JSON_INTEGER}};
+                    {"Init", JSON_TRUE},          {"RestartPolicy", JSON_OBJECT},
+                    {"LogConfig", JSON_OBJECT},   {"SecurityOpt", JSON_ARRAY}};
         for (size_t i = 0; i < ARRAY_SIZE(cfg); i++)
                 if (check_type(config, cfg[i].key, cfg[i].type, true, err) < 0)
                         return -EINVAL;
@@ -79,9 +83,9 @@ static int validate_types(json_t *config, json_t *hc, struct kerr *err)
         json_t *a;
         size_t i;
         json_t *v;
-        const char *arrays[] = {"Env", "Cmd", "Entrypoint"};
+        const char *arrays[] = {"Env", "Cmd", "Entrypoint", "GroupAdd", "ExtraHosts"};
         for (size_t k = 0; k < ARRAY_SIZE(arrays); k++)
-                if ((a = json_object_get(config, arrays[k])) && json_is_array(a))
+                if ((a = json_object_get(k < 3 ? config : hc, arrays[k])) && json_is_array(a))
                         json_array_foreach(a, i, v) if (!json_is_string(v)) return kerr_set(
                                 err, KERR_INVALID, EINVAL, "invalid type for field '%s'", arrays[k]);
         return 0;
@@ -105,6 +109,13 @@ static int validate_host_config(struct engine *e, json_t *hc, json_t *warnings, 
         json_int_t mem = json_integer_value(json_object_get(hc, "Memory"));
         if (mem < 0 || (mem > 0 && mem < 6 * 1024 * 1024))
                 return kerr_set(err, KERR_INVALID, EINVAL, "Minimum memory limit allowed is 6MB");
+        json_int_t res = json_integer_value(json_object_get(hc, "MemoryReservation"));
+        if (res > 0 && res < 6 * 1024 * 1024)
+                return kerr_set(err, KERR_INVALID, EINVAL, "Minimum memory reservation allowed is 6MB");
+        if (mem > 0 && res > 0 && mem < res)
+                return kerr_set(err, KERR_INVALID, EINVAL,
+                                "Minimum memory limit can not be less than memory reservation "
+                                "limit, see usage");
         json_int_t swap = json_integer_value(json_object_get(hc, "MemorySwap"));
         if (swap > 0 && mem > 0 && swap < mem)
                 return kerr_set(err, KERR_INVALID, EINVAL,
@@ -120,13 +131,12 @@ static int validate_host_config(struct engine *e, json_t *hc, json_t *warnings, 
                                 "Range of CPUs is from 0.01 to %d.00, as there are only %d CPUs "
                                 "available",
                                 e->host.ncpu, e->host.ncpu);
-        if (nano > 0 && (json_integer_value(json_object_get(hc, "CpuQuota")) > 0 ||
-                         json_integer_value(json_object_get(hc, "CpuPeriod")) > 0))
+        if (nano > 0 && json_integer_value(json_object_get(hc, "CpuPeriod")) > 0)
                 return kerr_set(err, KERR_INVALID, EINVAL,
                                 "Conflicting options: Nano CPUs and CPU Period cannot both be set");
-        json_int_t pids = json_integer_value(json_object_get(hc, "PidsLimit"));
-        if (pids < -1)
-                return kerr_set(err, KERR_INVALID, EINVAL, "invalid PidsLimit %lld", (long long)pids);
+        if (nano > 0 && json_integer_value(json_object_get(hc, "CpuQuota")) > 0)
+                return kerr_set(err, KERR_INVALID, EINVAL,
+                                "Conflicting options: Nano CPUs and CPU Quota cannot both be set");
         json_t *rp = json_object_get(hc, "RestartPolicy");
         const char *rpn = json_get_str(rp, "Name");
         if (json_is_true(json_object_get(hc, "AutoRemove")) && rpn && rpn[0] && strcmp(rpn, "no") != 0)
@@ -140,10 +150,6 @@ static int validate_host_config(struct engine *e, json_t *hc, json_t *warnings, 
         } else if (strcmp(net, "none") != 0 && strcmp(net, "host") != 0) {
                 return kerr_set(err, KERR_NOT_FOUND, ENOENT, "network %s not found", net);
         }
-        const char *ld = json_get_str(json_object_get(hc, "LogConfig"), "Type");
-        if (ld && ld[0] && strcmp(ld, "json-file") != 0)
-                return kerr_set(err, KERR_NOT_IMPLEMENTED, ENOTSUP,
-                                "logging driver \"%s\" is not supported by kedge (json-file is)", ld);
         if (mem > 0 && !e->host.cgroup.memory)
                 json_array_append_new(warnings, json_string("Your kernel does not support memory "
                                                             "limit capabilities or the cgroup is "
@@ -192,7 +198,7 @@ static int check_security_opt(const char *opt, struct kerr *err)
                         (int)(klen > 64 ? 64 : klen), opt);
 }
 
-/* HostConfig fields about confinement kedge does not carry out. */
+/* SecurityOpt: only what kedge carries out (the rest is container-options.c). */
 static int validate_isolation(json_t *hc, struct kerr *err)
 {
         json_t *opts = json_object_get(hc, "SecurityOpt"), *v;
@@ -207,53 +213,39 @@ static int validate_isolation(json_t *hc, struct kerr *err)
                 if (r < 0)
                         return r;
         }
-        /* Each would widen the device policy (runtime/devices.h) or add a
-         * node; until kedge does either, a request for one is refused. */
-        static const char *const device_opts[][2] = {{"Devices", "--device"},
-                                                     {"DeviceCgroupRules", "--device-cgroup-rule"}};
-        for (size_t k = 0; k < ARRAY_SIZE(device_opts); k++)
-                if (json_array_size(json_object_get(hc, device_opts[k][0])) > 0)
-                        return kerr_set(err, KERR_INVALID, EINVAL,
-                                        "%s (HostConfig.%s) is not supported by kedge yet",
-                                        device_opts[k][1], device_opts[k][0]);
-        if (json_is_true(json_object_get(hc, "OomKillDisable")))
-                return kerr_set(err, KERR_INVALID, EINVAL,
-                                "OomKillDisable is not supported by kedge: the OOM killer stays "
-                                "enabled for every container");
+        /* --device, --device-cgroup-rule and OomKillDisable are refused with
+         * the other options kedge does not carry out (container-options.c). */
         return 0;
-}
-
-/* Env: the image's entries stay unless the user set the same key. */
-static void merge_env(json_t *config, json_t *image)
-{
-        json_t *user = json_object_get(config, "Env");
-        json_t *merged = json_array();
-        json_t *img = json_object_get(image, "Env");
-        size_t i, j;
-        json_t *v, *u;
-        json_array_foreach(img, i, v)
-        {
-                const char *s = json_string_value(v);
-                if (!s)
-                        continue;
-                size_t klen = strcspn(s, "=");
-                bool overridden = false;
-                json_array_foreach(user, j, u)
-                {
-                        const char *us = json_string_value(u);
-                        if (us && strncmp(us, s, klen) == 0 && (us[klen] == '=' || us[klen] == 0))
-                                overridden = true;
-                }
-                if (!overridden)
-                        json_array_append(merged, v);
-        }
-        json_array_foreach(user, j, u) json_array_append(merged, u);
-        json_object_set_new(config, "Env", merged);
 }
 
 static bool empty_array(json_t *v)
 {
         return !v || json_is_null(v) || (json_is_array(v) && json_array_size(v) == 0);
+}
+
+/* dockerd's: no Healthcheck (or null) takes the image's; one whose Test is
+ * empty takes the image's Test and keeps its own timings where set. */
+static void merge_healthcheck(json_t *config, json_t *image_hc)
+{
+        json_t *hc = json_object_get(config, "Healthcheck");
+        if (!json_is_object(image_hc))
+                return;
+        if (!json_is_object(hc)) {
+                json_object_set(config, "Healthcheck", image_hc);
+                return;
+        }
+        /* a copy: the request's object is not ours to change */
+        hc = json_deep_copy(hc);
+        json_object_set_new(config, "Healthcheck", hc);
+        json_t *test = json_object_get(image_hc, "Test");
+        if (json_array_size(json_object_get(hc, "Test")) == 0 && test)
+                json_object_set(hc, "Test", test);
+        static const char *const timings[] = {"Interval", "Timeout", "StartPeriod", "StartInterval",
+                                              "Retries"};
+        for (size_t i = 0; i < ARRAY_SIZE(timings); i++)
+                if (json_integer_value(json_object_get(hc, timings[i])) == 0 &&
+                    json_object_get(image_hc, timings[i]))
+                        json_object_set(hc, timings[i], json_object_get(image_hc, timings[i]));
 }
 
 /* dockerd's merge of a container config with its image config. */
@@ -266,7 +258,9 @@ static void merge_image_config(json_t *config, json_t *image)
                 if ((!s || !s[0]) && json_is_string(iv))
                         json_object_set(config, if_empty[i], iv);
         }
-        merge_env(config, image);
+        /* dockerd's rule: the image's order, the user's value in place. */
+        json_object_set_new(config, "Env",
+                            env_merge(json_object_get(image, "Env"), json_object_get(config, "Env")));
         json_t *labels = json_object();
         json_object_update(labels, json_object_get(image, "Labels"));
         json_object_update(labels, json_object_get(config, "Labels"));
@@ -291,8 +285,7 @@ static void merge_image_config(json_t *config, json_t *image)
                                                 ? json_object_get(image, "Entrypoint")
                                                 : json_null());
         }
-        if (!json_object_get(config, "Healthcheck") && json_object_get(image, "Healthcheck"))
-                json_object_set(config, "Healthcheck", json_object_get(image, "Healthcheck"));
+        merge_healthcheck(config, json_object_get(image, "Healthcheck"));
 }
 
 /* What dockerd stores for fields a client left out; clients read them back
@@ -377,8 +370,10 @@ struct container *engine_container_create(struct engine *e, const char *name, js
         json_t *hcv = json_object_get(body, "HostConfig");
         _cleanup_json_ json_t *hc = json_is_object(hcv) ? json_deep_copy(hcv) : json_object();
         json_t *nc = json_object_get(body, "NetworkingConfig");
-        if (validate_types(config, hc, err) < 0 || validate_host_config(e, hc, warnings, err) < 0 ||
-            validate_runtime(e, hc, err) < 0 || validate_isolation(hc, err) < 0)
+        if (validate_types(config, hc, err) < 0 || validate_isolation(hc, err) < 0 ||
+            container_options_check(config, hc, nc, err) < 0 ||
+            container_mounts_check(config, hc, warnings, err) < 0 ||
+            validate_host_config(e, hc, warnings, err) < 0 || validate_runtime(e, hc, err) < 0)
                 return NULL;
         const char *image_ref = json_get_str(config, "Image");
         if (!image_ref || !image_ref[0]) {
@@ -389,6 +384,10 @@ struct container *engine_container_create(struct engine *e, const char *name, js
         if (image_rootfs_get(e, image_ref, &img, err) < 0)
                 return NULL;
         merge_image_config(config, img.config);
+        if (container_options_check_merged(config, hc, warnings, err) < 0) {
+                image_rootfs_release(&img);
+                return NULL;
+        }
         if (empty_array(json_object_get(config, "Cmd")) &&
             empty_array(json_object_get(config, "Entrypoint"))) {
                 image_rootfs_release(&img);
@@ -421,19 +420,9 @@ struct container *engine_container_create(struct engine *e, const char *name, js
          * directory without a record, which the next start removes. */
         if (make_dir(e, c, err) < 0)
                 return NULL;
-        /* The name is checked again under the table lock by the insert: two
-         * concurrent creates with one name must not both win. */
-        char other[65];
-        if (engine_container_name_taken(e, cname, other)) {
-                kerr_set(err, KERR_CONFLICT, EEXIST,
-                         "Conflict. The container name \"/%s\" is already in use by container "
-                         "\"%s\". You have to remove (or rename) that container to be able to "
-                         "reuse that name.",
-                         cname, other);
+        /* The name is checked and the row inserted under one lock: of two
+         * concurrent creates with one name, exactly one wins. */
+        if (engine_containers_insert(e, c, err) < 0)
                 return NULL;
-        }
-        if (engine_container_save(e, c, err) < 0)
-                return NULL;
-        engine_containers_add(e, c);
         return TAKE_PTR(c);
 }

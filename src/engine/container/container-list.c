@@ -152,20 +152,21 @@ struct list_snap {
 
 static void list_snap_init(struct list_snap *s, struct container *c, int64_t now)
 {
+        struct container_snapshot snap;
+        container_snapshot_init(&snap, c);
         *s = (struct list_snap){0};
-        memcpy(s->id, c->id, sizeof(s->id));
-        s->image_id = xstrdup(c->image_id ? c->image_id : "");
-        s->image_ref = xstrdup(c->image_ref ? c->image_ref : "");
-        s->created_ns = c->created_ns;
-        s->config = json_incref(c->config);
-        s->host_config = json_incref(c->host_config);
-        pthread_mutex_lock(&c->lock);
-        s->name = xstrdup(c->name);
-        s->state = c->state;
-        s->exit_code = c->exit_code;
-        s->started_ns = c->started_ns;
-        container_status_text_locked(c, now, s->status, sizeof(s->status));
-        pthread_mutex_unlock(&c->lock);
+        memcpy(s->id, snap.id, sizeof(s->id));
+        s->image_id = TAKE_PTR(snap.image_id);
+        s->image_ref = TAKE_PTR(snap.image_ref);
+        s->created_ns = snap.created_ns;
+        s->config = json_incref(snap.config);
+        s->host_config = json_incref(snap.host_config);
+        s->name = TAKE_PTR(snap.name);
+        s->state = snap.state;
+        s->exit_code = snap.exit_code;
+        s->started_ns = snap.started_ns;
+        container_status_text(&snap, now, s->status, sizeof(s->status));
+        container_snapshot_release(&snap);
 }
 
 static void list_snap_release(struct list_snap *s)

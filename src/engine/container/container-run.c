@@ -7,6 +7,7 @@
  * how the container ended. A daemon that restarts finds the shims again. */
 #include "container-internal.h"
 #include "engine/engine.h"
+#include "container-options.h"
 #include "logs.h"
 #include "signals.h"
 
@@ -14,6 +15,8 @@
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "base/parse.h"
+#include "base/spawn.h"
 #include "base/xalloc.h"
 #include "runtime/cgroup.h"
 #include "shim/proto.h"
@@ -23,7 +26,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +38,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-extern char **environ;
 
 static int64_t now_ns(void)
 {
@@ -53,7 +53,7 @@ void container_run_dir(struct engine *e, const struct container *c, char *buf, s
 
 static bool is_running(enum container_state s)
 {
-        return s == CONTAINER_RUNNING || s == CONTAINER_PAUSED || s == CONTAINER_RESTARTING;
+        return container_state_is_running(s);
 }
 
 /* --- talking to the shim --- */
@@ -110,8 +110,15 @@ static int shim_request(struct engine *e, struct container *c, enum shim_frame_t
                                         "container %s: bad reply from the shim", c->id);
                 if (f.type == SHIM_FRAME_OK)
                         return 0;
-                return kerr_set(err, KERR_INTERNAL, EIO, "%.*s", (int)f.len,
-                                (const char *)f.payload);
+                int kind, errnum;
+                const char *msg;
+                size_t mlen;
+                if (f.type != SHIM_FRAME_ERROR ||
+                    shim_frame_get_error(&f, &kind, &errnum, &msg, &mlen) < 0)
+                        return kerr_set(err, KERR_INTERNAL, EBADMSG,
+                                        "container %s: bad reply from the shim", c->id);
+                kerr_set(err, (enum kerr_kind)kind, errnum ? errnum : EIO, "%.*s", (int)mlen, msg);
+                return -(errnum ? errnum : EIO);
         }
 }
 
@@ -153,22 +160,33 @@ static bool read_exit_file(struct engine *e, struct container *c, int *code, int
         return true;
 }
 
-/* SIGKILL, then wait (bounded) until the process has exited: its cgroup
+/* Waits (bounded) until the process behind pidfd has exited: its cgroup
  * can only be removed once it holds no task. Not waiting left the
  * directories of every killed-shim container behind (rmdir: EBUSY). */
-static void kill_orphan(pid_t pid)
+static void pidfd_wait_exit(int fd)
 {
-        int fd = pidfd_open_(pid);
-        if (fd < 0)
-                return; /* gone already */
-        if (syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0) == 0) {
-                struct pollfd p = {.fd = fd, .events = POLLIN};
-                while (poll(&p, 1, 5000) < 0 && errno == EINTR)
-                        ;
-        }
-        close(fd);
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        while (poll(&p, 1, 5000) < 0 && errno == EINTR)
+                ;
 }
 
+static void close_pidfds_locked(struct engine *e, struct container *c)
+{
+        if (c->shim_pidfd >= 0) {
+                epoll_ctl(e->monitor_epfd, EPOLL_CTL_DEL, c->shim_pidfd, NULL);
+                close(c->shim_pidfd);
+                c->shim_pidfd = -EBADF;
+        }
+        if (c->pidfd >= 0) {
+                close(c->pidfd);
+                c->pidfd = -EBADF;
+        }
+}
+
+/* The shim is gone: records how the container ended, from exit.json or,
+ * without one, as dead. Saved under the lock before anyone hears of it:
+ * kill, stop and `rm -f` return once the state is no longer running, and
+ * by then inspect and the record agree. */
 static void record_exit(struct engine *e, struct container *c)
 {
         int code = 0;
@@ -176,44 +194,38 @@ static void record_exit(struct engine *e, struct container *c)
         char *error = NULL;
         bool clean = read_exit_file(e, c, &code, &finished, &error);
         pthread_mutex_lock(&c->lock);
-        if (c->shim_pidfd >= 0) {
-                epoll_ctl(e->monitor_epfd, EPOLL_CTL_DEL, c->shim_pidfd, NULL);
-                close(c->shim_pidfd);
-                c->shim_pidfd = -EBADF;
-        }
-        int pid = c->pid;
-        pthread_mutex_unlock(&c->lock);
         /* The shim died without a word (kill -9): its container is orphaned
-         * and nobody supervises it any more, so it goes too. */
-        if (!clean && pid > 0)
-                kill_orphan(pid);
+         * and nobody supervises it any more, so it goes too, through the
+         * pidfd held since start (never a pid number read back). */
+        _cleanup_close_ int orphan = -EBADF;
+        if (!clean && c->pidfd >= 0 &&
+            syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0) == 0)
+                orphan = fcntl(c->pidfd, F_DUPFD_CLOEXEC, 0);
+        close_pidfds_locked(e, c);
+        pthread_mutex_unlock(&c->lock);
+        if (orphan >= 0)
+                pidfd_wait_exit(orphan);
         /* Files go before the state says "exited": a restart that follows
          * at once must not race this cleanup for the run directory. */
         engine_container_cleanup_files(e, c, !clean);
-        pthread_mutex_lock(&c->lock);
-        free(c->error);
-        if (clean) {
-                c->state = CONTAINER_EXITED;
-                c->exit_code = code;
-                c->finished_ns = finished > 0 ? finished : now_ns();
-                c->error = error;
-        } else {
-                c->state = CONTAINER_DEAD;
-                c->exit_code = 137;
-                c->finished_ns = now_ns();
-                c->error = xstrdup("the container's shim exited without recording the "
-                                   "container's exit status");
-        }
-        c->pid = 0;
-        c->shim_pid = 0;
-        pthread_mutex_unlock(&c->lock);
-        /* Saved before anyone hears of the exit: `rm -f` waits for it and
-         * then deletes the row, which a later save would bring back. */
         struct kerr err = {0};
-        if (engine_container_save(e, c, &err) < 0)
-                log_error("container %s: %s", c->id, err.msg);
         pthread_mutex_lock(&c->lock);
-        pthread_cond_broadcast(&c->changed);
+        if (container_state_change(c, clean ? CONTAINER_EXITED : CONTAINER_DEAD, &err) < 0) {
+                pthread_mutex_unlock(&c->lock);
+                free(error);
+                log_error("%s", err.msg);
+                return;
+        }
+        free(c->error);
+        c->exit_code = clean ? code : 137;
+        c->finished_ns = clean && finished > 0 ? finished : now_ns();
+        c->error = clean ? error
+                         : xstrdup("the container's shim exited without recording the "
+                                   "container's exit status");
+        c->pid = c->shim_pid = 0;
+        c->shim_start = c->pid_start = 0;
+        if (container_row_update_locked(e, c, &err) < 0)
+                log_error("container %s: %s", c->id, err.msg);
         pthread_mutex_unlock(&c->lock);
         container_fire_waiters(c, true, false);
         if (json_is_true(json_object_get(c->host_config, "AutoRemove")) &&
@@ -268,6 +280,10 @@ void engine_monitor_stop(struct engine *e)
                         c->shim_pidfd = -EBADF;
                         container_unref(c); /* the monitor's reference */
                 }
+                if (c->pidfd >= 0) {
+                        close(c->pidfd);
+                        c->pidfd = -EBADF;
+                }
         }
         if (e->monitor_epfd >= 0)
                 close(e->monitor_epfd);
@@ -297,10 +313,10 @@ static void write_etc_files(struct engine *e, struct container *c)
         json_t *v;
         json_array_foreach(json_object_get(c->host_config, "ExtraHosts"), i, v)
         {
-                const char *s = json_string_value(v);
-                const char *colon = s ? strchr(s, ':') : NULL;
-                if (colon)
-                        buf_appendf(&hosts, "%s\t%.*s\n", colon + 1, (int)(colon - s), s);
+                const char *s = json_string_value(v), *ip;
+                size_t n;
+                if (s && container_extra_host_split(s, &n, &ip) == 0)
+                        buf_appendf(&hosts, "%s\t%.*s\n", ip, (int)n, s);
         }
         buf_appendf(&hosts, "127.0.1.1\t%s\n", hn ? hn : c->id);
         snprintf(p, sizeof(p), "%s/hosts", dir);
@@ -393,29 +409,13 @@ static int spawn_shim(struct engine *e, struct container *c, const char *run_dir
         int pipefd[2];
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return kerr_set(err, KERR_INTERNAL, errno, "pipe: %s", strerror(errno));
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-        posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-        posix_spawnattr_t attr;
-        posix_spawnattr_init(&attr);
-        sigset_t none;
-        sigemptyset(&none);
-        posix_spawnattr_setsigmask(&attr, &none);
-        sigset_t dfl;
-        sigemptyset(&dfl);
-        sigaddset(&dfl, SIGPIPE);
-        posix_spawnattr_setsigdefault(&attr, &dfl);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
         pid_t pid;
-        int r = posix_spawn(&pid, path, &fa, &attr, (char *const *)argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&attr);
+        int r = spawn_program(path, (char *const *)argv, (int[3]){SPAWN_DEVNULL, pipefd[1], pipefd[1]},
+                              &pid);
         close(pipefd[1]);
         if (r != 0) {
                 close(pipefd[0]);
-                return kerr_set(err, KERR_INTERNAL, r, "cannot start the shim: %s", strerror(r));
+                return kerr_set(err, KERR_INTERNAL, r, "cannot start the shim: %s", strerror(-r));
         }
         char msg[2048];
         size_t len = 0;
@@ -437,6 +437,11 @@ static int spawn_shim(struct engine *e, struct container *c, const char *run_dir
         while (len > 0 && msg[len - 1] == '\n')
                 msg[--len] = 0;
         const char *text = strncmp(msg, "kedge shim: ", 12) == 0 ? msg + 12 : msg;
+        /* The shim's report carries the kind and errno of the failure. */
+        int kind, errnum;
+        const char *why;
+        if (shim_report_parse(text, &kind, &errnum, &why) == 1)
+                return kerr_set(err, (enum kerr_kind)kind, errnum ? errnum : EIO, "%s", why);
         return kerr_set(err, KERR_INTERNAL, EIO, "%s", len ? text : "the shim failed to start");
 }
 
@@ -448,45 +453,29 @@ static int read_pid(struct engine *e, struct container *c, const char *name)
         _cleanup_free_ char *text = NULL;
         if (dfd < 0 || fs_read_at(dfd, name, 64, &text, NULL) < 0)
                 return -1;
-        return (int)strtol(text, NULL, 10);
-}
-
-/* Docker's run exit codes key on these words (cli toStatusError). */
-static enum kerr_kind start_error_kind(const char *msg)
-{
-        return strstr(msg, "executable file not found") || strstr(msg, "no such file or directory") ||
-                               strstr(msg, "permission denied") || strstr(msg, "is a directory") ||
-                               strstr(msg, "unable to find user") || strstr(msg, "unable to find group")
-                       ? KERR_INVALID
-                       : KERR_INTERNAL;
-}
-
-static int start_error_code(const char *msg)
-{
-        if (strstr(msg, "executable file not found") || strstr(msg, "no such file or directory"))
-                return 127;
-        if (strstr(msg, "permission denied") || strstr(msg, "is a directory"))
-                return 126;
-        return 128;
+        int pid;
+        return parse_pid(text, &pid) < 0 ? -1 : pid;
 }
 
 static int fail_start(struct engine *e, struct container *c, const char *run_dir, struct kerr *err)
 {
+        struct kerr ignore = {0};
         pthread_mutex_lock(&c->lock);
-        c->state = c->has_been_started ? CONTAINER_EXITED : CONTAINER_CREATED;
-        c->exit_code = start_error_code(err->msg);
+        close_pidfds_locked(e, c);
+        container_state_change(c, c->has_been_started ? CONTAINER_EXITED : CONTAINER_CREATED,
+                               &ignore);
+        /* The kind and errno came from the shim's frame (or the step that
+         * failed here); the exit code follows the errno, as Docker's. */
+        c->exit_code = shim_start_exit_code(err->errnum);
         free(c->error);
         c->error = xstrdup(err->msg);
-        c->pid = 0;
-        c->shim_pid = 0;
-        pthread_cond_broadcast(&c->changed);
+        c->pid = c->shim_pid = 0;
+        c->shim_start = c->pid_start = 0;
+        container_row_update_locked(e, c, &ignore);
         pthread_mutex_unlock(&c->lock);
-        struct kerr ignore = {0};
-        engine_container_save(e, c, &ignore);
         engine_container_cleanup_files(e, c, true);
         container_attach_drop_pending(c);
         (void)run_dir;
-        err->kind = start_error_kind(err->msg);
         container_fire_waiters(c, true, false);
         /* dockerd removes an AutoRemove container whose start failed; `docker
          * run --rm` waits for that removal. */
@@ -496,42 +485,70 @@ static int fail_start(struct engine *e, struct container *c, const char *run_dir
         return -EIO;
 }
 
-int engine_container_start(struct engine *e, struct container *c, struct kerr *err)
+/* Takes hold of the shim and of the container's process right after the
+ * shim reported set-up done: the process waits for START as the shim's
+ * child, so the pids in the run directory are certainly theirs now. */
+static int hold_pids(struct engine *e, struct container *c, int *ret_shim_pidfd, struct kerr *err)
+{
+        int shim_pid = read_pid(e, c, "shim.pid");
+        int pid = read_pid(e, c, "container.pid");
+        int shim_pidfd = shim_pid > 0 ? pidfd_open_(shim_pid) : -1;
+        int pidfd = pid > 0 ? pidfd_open_(pid) : -1;
+        if (shim_pidfd < 0 || pidfd < 0) {
+                if (shim_pidfd >= 0)
+                        close(shim_pidfd);
+                if (pidfd >= 0)
+                        close(pidfd);
+                return kerr_set(err, KERR_INTERNAL, ESRCH, "the shim of %s vanished", c->id);
+        }
+        pthread_mutex_lock(&c->lock);
+        c->shim_pid = shim_pid;
+        c->pid = pid;
+        c->pidfd = pidfd;
+        if (pid_boot_id(c->boot_id) < 0)
+                c->boot_id[0] = 0;
+        c->shim_start = pid_start_time(shim_pid);
+        c->pid_start = pid_start_time(pid);
+        pthread_mutex_unlock(&c->lock);
+        *ret_shim_pidfd = shim_pidfd;
+        return 0;
+}
+
+/* Claims the start (STARTING) or says why not, in Docker's words. */
+static int start_claim(struct container *c, struct kerr *err)
 {
         pthread_mutex_lock(&c->lock);
         enum container_state s = c->state;
-        if (is_running(s) || s == CONTAINER_REMOVING) {
-                pthread_mutex_unlock(&c->lock);
-                if (s == CONTAINER_REMOVING)
-                        return kerr_set(err, KERR_CONFLICT, EBUSY,
-                                        "container is marked for removal and cannot be started");
-                return kerr_set(err, KERR_NOT_MODIFIED, EALREADY, "container already started");
-        }
-        /* Claim the start while holding the lock: a second start is a no-op. */
-        c->state = CONTAINER_RESTARTING;
+        int r = 0;
+        if (s == CONTAINER_REMOVING || s == CONTAINER_DEAD)
+                r = kerr_set(err, KERR_CONFLICT, EBUSY,
+                             "container is marked for removal and cannot be started");
+        else if (is_running(s) || s == CONTAINER_STARTING)
+                r = kerr_set(err, KERR_NOT_MODIFIED, EALREADY, "container already started");
+        else
+                r = container_state_change(c, CONTAINER_STARTING, err);
         pthread_mutex_unlock(&c->lock);
+        return r;
+}
 
+int engine_container_start(struct engine *e, struct container *c, struct kerr *err)
+{
+        int r = start_claim(c, err);
+        if (r < 0)
+                return r;
         char run_dir[300];
         container_run_dir(e, c, run_dir, sizeof(run_dir));
         fs_rm_rf_at(AT_FDCWD, run_dir);
-        int r = fs_mkdir_p(run_dir, 0700);
+        r = fs_mkdir_p(run_dir, 0700);
         if (r < 0) {
                 kerr_set(err, KERR_INTERNAL, r, "create %s: %s", run_dir, strerror(-r));
                 return fail_start(e, c, run_dir, err);
         }
         write_etc_files(e, c);
-        if (container_spec_write(e, c, err) < 0 || spawn_shim(e, c, run_dir, err) < 0)
+        int pidfd = -EBADF;
+        if (container_spec_write(e, c, err) < 0 || spawn_shim(e, c, run_dir, err) < 0 ||
+            hold_pids(e, c, &pidfd, err) < 0)
                 return fail_start(e, c, run_dir, err);
-        int shim_pid = read_pid(e, c, "shim.pid");
-        int pidfd = shim_pid > 0 ? pidfd_open_(shim_pid) : -1;
-        if (pidfd < 0) {
-                kerr_set(err, KERR_INTERNAL, ESRCH, "the shim of %s vanished", c->id);
-                return fail_start(e, c, run_dir, err);
-        }
-        pthread_mutex_lock(&c->lock);
-        c->shim_pid = shim_pid;
-        c->pid = read_pid(e, c, "container.pid");
-        pthread_mutex_unlock(&c->lock);
         /* Clients that attached before start see the very first output. */
         container_attach_pending(e, c);
         if (shim_request(e, c, SHIM_FRAME_START, NULL, 0, err) < 0) {
@@ -542,35 +559,23 @@ int engine_container_start(struct engine *e, struct container *c, struct kerr *e
                 return fail_start(e, c, run_dir, err);
         }
         pthread_mutex_lock(&c->lock);
-        c->state = CONTAINER_RUNNING;
+        r = container_state_change(c, CONTAINER_RUNNING, err);
         c->started_ns = now_ns();
         c->finished_ns = 0;
         c->exit_code = 0;
         free(c->error);
         c->error = NULL;
         c->has_been_started = true;
-        pthread_cond_broadcast(&c->changed);
+        if (r >= 0)
+                r = container_row_update_locked(e, c, err);
         pthread_mutex_unlock(&c->lock);
-        r = engine_container_save(e, c, err);
         watch(e, c, pidfd);
+        /* Clients that attached while the start was under way. */
+        container_attach_pending(e, c);
         return r;
 }
 
 /* --- stop, kill, restart, resize --- */
-
-int engine_container_kill(struct engine *e, struct container *c, int sig, struct kerr *err)
-{
-        pthread_mutex_lock(&c->lock);
-        bool running = is_running(c->state);
-        pthread_mutex_unlock(&c->lock);
-        if (!running)
-                return kerr_set(err, KERR_CONFLICT, ESRCH,
-                                "Cannot kill container: %s: container %s is not running", c->name,
-                                c->id);
-        uint8_t p[4];
-        shim_frame_put_u32(p, (uint32_t)sig);
-        return shim_request(e, c, SHIM_FRAME_KILL, p, sizeof(p), err);
-}
 
 /* Waits until the container is not running, up to timeout_ms (< 0: ever). */
 static bool wait_stopped(struct container *c, int timeout_ms)
@@ -593,6 +598,41 @@ static bool wait_stopped(struct container *c, int timeout_ms)
         bool stopped = !is_running(c->state);
         pthread_mutex_unlock(&c->lock);
         return stopped;
+}
+
+static int not_running(struct container *c, struct kerr *err)
+{
+        pthread_mutex_lock(&c->lock);
+        _cleanup_free_ char *name = xstrdup(c->name);
+        pthread_mutex_unlock(&c->lock);
+        return kerr_set(err, KERR_CONFLICT, ESRCH,
+                        "Cannot kill container: %s: container %s is not running", name, c->id);
+}
+
+int engine_container_kill(struct engine *e, struct container *c, int sig, struct kerr *err)
+{
+        pthread_mutex_lock(&c->lock);
+        bool running = is_running(c->state);
+        pthread_mutex_unlock(&c->lock);
+        if (!running)
+                return not_running(c, err);
+        uint8_t p[4];
+        shim_frame_put_u32(p, (uint32_t)sig);
+        int r = shim_request(e, c, SHIM_FRAME_KILL, p, sizeof(p), err);
+        if (r < 0) {
+                /* The process or its shim ended first: once the monitor has
+                 * recorded that, it is "not running", as Docker says. */
+                if (err->kind != KERR_CONFLICT && !wait_stopped(c, 5000))
+                        return r;
+                kerr_clear(err);
+                return not_running(c, err);
+        }
+        /* Like dockerd: SIGKILL returns once the exit is recorded, so an
+         * inspect or wait that follows sees 137, not a running container. */
+        if (sig == SIGKILL && !wait_stopped(c, 30000))
+                return kerr_set(err, KERR_INTERNAL, ETIMEDOUT,
+                                "container %s did not stop after SIGKILL", c->id);
+        return 0;
 }
 
 int engine_container_kill_and_wait(struct engine *e, struct container *c, struct kerr *err)
@@ -634,7 +674,13 @@ int engine_container_restart(struct engine *e, struct container *c, int timeout,
         if (r < 0 && err->kind != KERR_NOT_MODIFIED)
                 return r;
         kerr_clear(err);
-        return engine_container_start(e, c, err);
+        r = engine_container_start(e, c, err);
+        /* Another client started it in between: it runs, as asked. */
+        if (r < 0 && err->kind == KERR_NOT_MODIFIED) {
+                kerr_clear(err);
+                return 0;
+        }
+        return r;
 }
 
 int engine_container_resize(struct engine *e, struct container *c, unsigned rows, unsigned cols,
@@ -675,6 +721,78 @@ void engine_container_cleanup_files(struct engine *e, struct container *c, bool 
                 log_error("container %s: %s, ignoring", c->id, err.msg);
 }
 
+/* A run directory of a container that is not running is what a daemon
+ * crash in the middle of a start leaves: perhaps a shim holding a process
+ * that waits for START (namespaces, cgroup, mounts). The shim is found
+ * through its ctl.sock, not a pid file: the peer of that socket is the
+ * shim (SO_PEERCRED, pidfd opened while the connection holds it), and it
+ * kills its own child, then exits and cleans up after it. */
+static void reap_stray_start(struct engine *e, struct container *c)
+{
+        char dir[300];
+        container_run_dir(e, c, dir, sizeof(dir));
+        if (access(dir, F_OK) < 0)
+                return;
+        _cleanup_close_ int fd = shim_connect(e, c, "ctl.sock");
+        struct ucred cred = {0};
+        socklen_t len = sizeof(cred);
+        _cleanup_close_ int pidfd = -EBADF;
+        if (fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.pid > 0)
+                pidfd = pidfd_open_(cred.pid);
+        struct kerr ignore = {0};
+        uint8_t p[4];
+        shim_frame_put_u32(p, SIGKILL);
+        if (pidfd >= 0 && shim_request(e, c, SHIM_FRAME_KILL, p, sizeof(p), &ignore) == 0) {
+                struct pollfd pf = {.fd = pidfd, .events = POLLIN};
+                poll(&pf, 1, 5000);
+        }
+        log_info("container %s: removed what an interrupted start left", c->id);
+        engine_container_cleanup_files(e, c, true);
+}
+
+/* After a daemon restart (or a reboot) the stored pids are only numbers:
+ * the shim is adopted only when it is provably the process started then
+ * (same boot, same start time), through a pidfd. Anything else is gone,
+ * and nothing is signalled. */
+static void restore_one(struct engine *e, struct container *c)
+{
+        pthread_mutex_lock(&c->lock);
+        bool was_running = is_running(c->state);
+        int shim_pidfd = was_running ? pid_open_verified(c->shim_pid, c->boot_id, c->shim_start)
+                                     : -ESRCH;
+        if (shim_pidfd >= 0) {
+                int pidfd = pid_open_verified(c->pid, c->boot_id, c->pid_start);
+                c->pidfd = pidfd >= 0 ? pidfd : -EBADF;
+        }
+        pthread_mutex_unlock(&c->lock);
+        if (!was_running) {
+                reap_stray_start(e, c);
+                return;
+        }
+        if (shim_pidfd >= 0) {
+                watch(e, c, shim_pidfd);
+                log_info("container %s: adopted its running shim (pid %d)", c->id, c->shim_pid);
+        } else {
+                log_info("container %s: its shim is gone (ended, or from another boot)", c->id);
+                record_exit(e, c);
+        }
+}
+
+/* A run directory whose container has no record: a crash during rm (the
+ * record goes first). Whatever shim is still there is told to go. */
+static bool keep_run_dir(void *cls, const char *name)
+{
+        struct engine *e = cls;
+        struct kerr ignore = {0};
+        _cleanup_(container_unrefp) struct container *c = engine_container_get(e, name, &ignore);
+        if ((c && strcmp(c->id, name) == 0) || strlen(name) != 64 ||
+            strspn(name, "0123456789abcdef") != 64)
+                return true; /* a record's, or not a container's at all */
+        _cleanup_(container_unrefp) struct container *gone = container_new(name, "gone");
+        reap_stray_start(e, gone);
+        return false;
+}
+
 int engine_containers_restore(struct engine *e, struct kerr *err)
 {
         (void)err;
@@ -682,27 +800,9 @@ int engine_containers_restore(struct engine *e, struct kerr *err)
         size_t n;
         /* A snapshot: recording an exit may auto-remove from the table. */
         engine_container_list(e, &list, &n);
-        for (size_t i = 0; i < n; i++) {
-                struct container *c = list[i];
-                pthread_mutex_lock(&c->lock);
-                bool was_running = is_running(c->state);
-                pthread_mutex_unlock(&c->lock);
-                if (!was_running)
-                        continue;
-                int shim_pid = read_pid(e, c, "shim.pid");
-                int pidfd = shim_pid > 0 && shim_pid == c->shim_pid ? pidfd_open_(shim_pid) : -1;
-                if (pidfd >= 0) {
-                        pthread_mutex_lock(&c->lock);
-                        c->state = CONTAINER_RUNNING;
-                        pthread_mutex_unlock(&c->lock);
-                        watch(e, c, pidfd);
-                        log_info("container %s: adopted its running shim (pid %d)", c->id,
-                                 shim_pid);
-                } else {
-                        /* Ended while the daemon was away. */
-                        record_exit(e, c);
-                }
-        }
+        for (size_t i = 0; i < n; i++)
+                restore_one(e, list[i]);
         engine_container_list_free(list, n);
+        fs_sweep_dir_at(AT_FDCWD, e->exec_root, keep_run_dir, e);
         return 0;
 }

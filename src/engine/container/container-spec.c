@@ -2,8 +2,11 @@
  * for every container at start, whichever runtime runs it. What Docker's
  * create flags mean in OCI terms lives here and only here. */
 #include "container-internal.h"
+#include "container-mounts.h"
+#include "container-user.h"
 #include "engine/engine.h"
 
+#include "base/env.h"
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/path.h"
@@ -236,119 +239,16 @@ static char *read_image_file(struct engine *e, struct container *c, const char *
         return NULL;
 }
 
-static bool all_digits(const char *s)
-{
-        if (!*s)
-                return false;
-        for (; *s; s++)
-                if (*s < '0' || *s > '9')
-                        return false;
-        return true;
-}
-
-/* Splits a passwd/group line at ':' in place; returns the field count. */
-static int split_fields(char *line, char **f, int nf)
-{
-        int n = 0;
-        for (char *s = line; n < nf;) {
-                f[n++] = s;
-                char *colon = strchr(s, ':');
-                if (!colon)
-                        break;
-                *colon = 0;
-                s = colon + 1;
-        }
-        return n;
-}
-
-/* Finds the line whose name (or, by_id, numeric id) is key in a passwd or
- * group file; splits it into f. data is modified. Returns the field count
- * or -1. */
-static int find_entry(char *data, const char *key, bool by_id, char **f, int nf)
-{
-        for (char *line = data; line && *line;) {
-                char *next = strchr(line, '\n');
-                if (next)
-                        *next++ = 0;
-                int n = split_fields(line, f, nf);
-                if (n >= 3 && strcmp(by_id ? f[2] : f[0], key) == 0)
-                        return n;
-                line = next;
-        }
-        return -1;
-}
-
-/* Supplementary groups: the gid of every group listing user as a member. */
-static json_t *member_groups(const char *groups, const char *user)
-{
-        json_t *out = json_array();
-        _cleanup_free_ char *copy = xstrdup(groups ? groups : "");
-        for (char *line = copy; user && line && *line;) {
-                char *next = strchr(line, '\n');
-                if (next)
-                        *next++ = 0;
-                char *f[4];
-                if (split_fields(line, f, 4) == 4)
-                        for (char *m = f[3]; *m;) {
-                                size_t ml = strcspn(m, ",");
-                                if (ml == strlen(user) && strncmp(m, user, ml) == 0)
-                                        json_array_append_new(out,
-                                                              json_integer(strtol(f[2], NULL, 10)));
-                                m += ml + (m[ml] == ',');
-                        }
-                line = next;
-        }
-        return out;
-}
-
 static int resolve_user(struct engine *e, struct container *c, const char *lowerdirs,
                         json_t *process, struct kerr *err)
 {
-        const char *spec = json_get_str(c->config, "User");
-        _cleanup_free_ char *user = xstrdup(spec ? spec : "");
-        char *group = strchr(user, ':');
-        if (group)
-                *group++ = 0;
-        long uid = 0, gid = 0;
-        bool have_gid = false;
         _cleanup_free_ char *passwd = read_image_file(e, c, lowerdirs, "passwd");
         _cleanup_free_ char *groups = read_image_file(e, c, lowerdirs, "group");
-        char *username = NULL;
-        if (user[0]) {
-                char *f[7];
-                bool numeric = all_digits(user);
-                int n = passwd ? find_entry(passwd, user, numeric, f, 7) : -1;
-                if (n >= 4) {
-                        uid = strtol(f[2], NULL, 10);
-                        gid = strtol(f[3], NULL, 10);
-                        have_gid = true;
-                        username = f[0];
-                } else if (numeric) {
-                        uid = strtol(user, NULL, 10);
-                } else {
-                        return kerr_set(err, KERR_INVALID, ENOENT,
-                                        "unable to find user %s: no matching entries in passwd file",
-                                        user);
-                }
-        }
-        if (group && group[0]) {
-                char *f[4];
-                _cleanup_free_ char *copy = groups ? xstrdup(groups) : NULL;
-                int n = copy ? find_entry(copy, group, all_digits(group), f, 4) : -1;
-                if (n >= 3)
-                        gid = strtol(f[2], NULL, 10);
-                else if (all_digits(group))
-                        gid = strtol(group, NULL, 10);
-                else
-                        return kerr_set(err, KERR_INVALID, ENOENT,
-                                        "unable to find group %s: no matching entries in group file",
-                                        group);
-        } else if (!have_gid) {
-                gid = 0;
-        }
-        json_t *extra = member_groups(groups, username);
-        json_set(process, "user", json_pack("{sI sI so}", "uid", (json_int_t)uid, "gid",
-                                            (json_int_t)gid, "additionalGids", extra));
+        json_t *user = container_user_resolve(passwd, groups, json_get_str(c->config, "User"),
+                                              json_object_get(c->host_config, "GroupAdd"), err);
+        if (!user)
+                return -EINVAL;
+        json_set(process, "user", user);
         return 0;
 }
 
@@ -363,28 +263,11 @@ static json_t *build_env(struct container *c)
         json_array_append_new(env, json_string(host));
         if (json_is_true(json_object_get(c->config, "Tty")))
                 json_array_append_new(env, json_string("TERM=xterm"));
-        size_t i, j;
-        json_t *v, *have;
-        json_array_foreach(json_object_get(c->config, "Env"), i, v)
-        {
-                const char *s = json_string_value(v);
-                if (!s)
-                        continue;
-                size_t klen = strcspn(s, "=");
-                bool replaced = false;
-                json_array_foreach(env, j, have)
-                {
-                        const char *h = json_string_value(have);
-                        if (strncmp(h, s, klen) == 0 && h[klen] == '=') {
-                                json_array_set(env, j, v);
-                                replaced = true;
-                                break;
-                        }
-                }
-                if (!replaced && s[klen] == '=')
-                        json_array_append(env, v);
-        }
-        return env;
+        /* The container's Env overrides these defaults by the same rule as
+         * the image merge at create. */
+        json_t *merged = env_merge(env, json_object_get(c->config, "Env"));
+        json_decref(env);
+        return merged;
 }
 
 static void add_mount(json_t *mounts, const char *dst, const char *type, const char *src,
@@ -392,53 +275,6 @@ static void add_mount(json_t *mounts, const char *dst, const char *type, const c
 {
         json_array_append_new(mounts, json_pack("{ss ss ss so}", "destination", dst, "type", type,
                                                 "source", src, "options", options));
-}
-
-static int add_binds(json_t *mounts, json_t *hc, struct kerr *err)
-{
-        size_t i;
-        json_t *v;
-        json_array_foreach(json_object_get(hc, "Binds"), i, v)
-        {
-                const char *b = json_string_value(v);
-                if (!b)
-                        return kerr_set(err, KERR_INVALID, EINVAL, "invalid bind mount spec");
-                _cleanup_free_ char *copy = xstrdup(b);
-                char *dst = strchr(copy, ':');
-                if (!dst || copy[0] != '/')
-                        return kerr_set(err, KERR_NOT_IMPLEMENTED, ENOTSUP,
-                                        "named volumes are not supported by kedge yet: '%s'", b);
-                *dst++ = 0;
-                char *mode = strchr(dst, ':');
-                if (mode)
-                        *mode++ = 0;
-                if (dst[0] != '/')
-                        return kerr_set(err, KERR_INVALID, EINVAL,
-                                        "invalid mount config: destination '%s' is not absolute", dst);
-                /* Docker creates a missing bind source directory for -v. */
-                if (access(copy, F_OK) < 0 && fs_mkdir_p(copy, 0755) < 0)
-                        return kerr_set(err, KERR_INVALID, errno, "create bind source '%s': %s", copy,
-                                        strerror(errno));
-                json_t *opts = json_pack("[ss]", "rbind", "rprivate");
-                bool ro = mode && (strstr(mode, "ro") == mode || strstr(mode, ",ro"));
-                if (ro)
-                        json_array_append_new(opts, json_string("ro"));
-                add_mount(mounts, dst, "bind", copy, opts);
-        }
-        const char *dst;
-        json_object_foreach(json_object_get(hc, "Tmpfs"), dst, v)
-        {
-                json_t *opts = json_pack("[sss]", "nosuid", "nodev", "noexec");
-                const char *o = json_string_value(v);
-                for (const char *p = o ? o : ""; *p;) {
-                        size_t n = strcspn(p, ",");
-                        if (n)
-                                json_array_append_new(opts, json_stringn(p, n));
-                        p += n + (p[n] == ',');
-                }
-                add_mount(mounts, dst, "tmpfs", "tmpfs", opts);
-        }
-        return 0;
 }
 
 static json_t *build_mounts(struct engine *e, struct container *c, struct kerr *err)
@@ -482,7 +318,7 @@ static json_t *build_mounts(struct engine *e, struct container *c, struct kerr *
                 add_mount(m, INIT_CONTAINER_PATH, "bind", INIT_HOST_PATH,
                           json_pack("[sss]", "bind", "ro", "rprivate"));
         }
-        if (add_binds(m, c->host_config, err) < 0) {
+        if (container_mounts_add(m, c->host_config, err) < 0) {
                 json_decref(m);
                 return NULL;
         }
@@ -518,11 +354,19 @@ static json_t *build_resources(struct container *c)
         json_set(res, "devices", build_devices(json_is_true(json_object_get(hc, "Privileged"))));
         json_int_t mem = json_integer_value(json_object_get(hc, "Memory"));
         json_int_t swap = json_integer_value(json_object_get(hc, "MemorySwap"));
+        json_int_t reservation = json_integer_value(json_object_get(hc, "MemoryReservation"));
+        json_t *memory = json_object();
         if (mem > 0) {
                 /* Docker: unset swap means twice the memory limit. */
-                json_int_t s = swap == 0 ? 2 * mem : swap;
-                json_set(res, "memory", json_pack("{sI sI}", "limit", mem, "swap", s));
+                json_set_int(memory, "limit", mem);
+                json_set_int(memory, "swap", swap == 0 ? 2 * mem : swap);
         }
+        if (reservation > 0) /* a soft limit: memory.soft_limit_in_bytes, v2 memory.low */
+                json_set_int(memory, "reservation", reservation);
+        if (json_object_size(memory))
+                json_set(res, "memory", memory);
+        else
+                json_decref(memory);
         json_t *cpu = json_object();
         json_int_t shares = json_integer_value(json_object_get(hc, "CpuShares"));
         if (shares > 0)

@@ -20,26 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const state_names[CONTAINER_STATE_MAX] = {
-        [CONTAINER_CREATED] = "created",   [CONTAINER_RUNNING] = "running",
-        [CONTAINER_PAUSED] = "paused",     [CONTAINER_RESTARTING] = "restarting",
-        [CONTAINER_REMOVING] = "removing", [CONTAINER_EXITED] = "exited",
-        [CONTAINER_DEAD] = "dead",
-};
-
-const char *container_state_name(enum container_state s)
-{
-        return s < CONTAINER_STATE_MAX ? state_names[s] : "dead";
-}
-
-int container_state_from_name(const char *s)
-{
-        for (int i = 0; i < CONTAINER_STATE_MAX; i++)
-                if (strcmp(s, state_names[i]) == 0)
-                        return i;
-        return -1;
-}
-
 struct container *container_ref(struct container *c)
 {
         __atomic_add_fetch(&c->refs, 1, __ATOMIC_SEQ_CST);
@@ -52,6 +32,8 @@ struct container *container_unref(struct container *c)
                 return NULL;
         if (c->shim_pidfd >= 0)
                 close(c->shim_pidfd);
+        if (c->pidfd >= 0)
+                close(c->pidfd);
         pthread_mutex_destroy(&c->lock);
         pthread_cond_destroy(&c->changed);
         free(c->name);
@@ -78,22 +60,68 @@ struct container *container_new(const char *id, const char *name)
         snprintf(c->id, sizeof(c->id), "%s", id);
         c->name = xstrdup(name[0] == '/' ? name + 1 : name);
         c->shim_pidfd = -EBADF;
+        c->pidfd = -EBADF;
         pthread_mutex_init(&c->lock, NULL);
         pthread_cond_init(&c->changed, NULL);
         return c;
 }
 
+const char *container_id(const struct container *c)
+{
+        return c->id;
+}
+
+bool container_is_tty(const struct container *c)
+{
+        return json_is_true(json_object_get(c->config, "Tty"));
+}
+
+void container_snapshot_init(struct container_snapshot *ret, struct container *c)
+{
+        *ret = (struct container_snapshot){0};
+        memcpy(ret->id, c->id, sizeof(ret->id));
+        ret->image_id = xstrdup(c->image_id ? c->image_id : "");
+        ret->image_ref = xstrdup(c->image_ref ? c->image_ref : "");
+        ret->created_ns = c->created_ns;
+        ret->config = json_incref(c->config);
+        ret->host_config = json_incref(c->host_config);
+        ret->networking = json_incref(c->networking);
+        pthread_mutex_lock(&c->lock);
+        ret->name = xstrdup(c->name);
+        ret->state = container_state_public(c->state, c->has_been_started);
+        /* A start in progress already knows the pid: not shown until the
+         * container runs, so Running and Pid always agree. */
+        ret->pid = container_state_is_running(c->state) ? c->pid : 0;
+        ret->exit_code = c->exit_code;
+        ret->restart_count = c->restart_count;
+        ret->error = c->error ? xstrdup(c->error) : NULL;
+        ret->oom_killed = c->oom_killed;
+        ret->started_ns = c->started_ns;
+        ret->finished_ns = c->finished_ns;
+        pthread_mutex_unlock(&c->lock);
+}
+
+void container_snapshot_release(struct container_snapshot *s)
+{
+        free(s->name);
+        free(s->image_id);
+        free(s->image_ref);
+        free(s->error);
+        json_decref(s->config);
+        json_decref(s->host_config);
+        json_decref(s->networking);
+        *s = (struct container_snapshot){0};
+}
+
 /* --- the table (engine->containers, under engine->containers_lock) --- */
 
-void engine_containers_add(struct engine *e, struct container *c)
+static void table_add_locked(struct engine *e, struct container *c)
 {
-        pthread_mutex_lock(&e->containers_lock);
         if (e->ncontainers == e->containers_cap) {
                 e->containers_cap = e->containers_cap ? e->containers_cap * 2 : 16;
                 e->containers = xrealloc(e->containers, e->containers_cap * sizeof(*e->containers));
         }
         e->containers[e->ncontainers++] = container_ref(c);
-        pthread_mutex_unlock(&e->containers_lock);
 }
 
 static void table_remove(struct engine *e, struct container *c)
@@ -114,6 +142,8 @@ void engine_containers_release(struct engine *e)
                 container_unref(e->containers[i]);
         free(e->containers);
         e->containers = NULL;
+        sqlite3_close(e->containers_db);
+        e->containers_db = NULL;
         e->ncontainers = e->containers_cap = 0;
 }
 
@@ -198,35 +228,25 @@ void engine_container_list_free(struct container **list, size_t n)
         free(list);
 }
 
-/* --- persistence --- */
+/* --- persistence: the containers table, on the module's own connection
+ * (store_connect), so that no image transaction takes a container write
+ * with it on ROLLBACK or crash --- */
 
-int engine_container_save(struct engine *e, struct container *c, struct kerr *err)
+static int db_error(struct engine *e, struct kerr *err, const char *what)
 {
-        static const char sql[] =
-                "INSERT OR REPLACE INTO containers (id, name, image_id, image_ref, created, state,"
-                " pid, exit_code, error, oom_killed, started_at, finished_at, restart_count,"
-                " has_been_started, shim_pid, config, host_config, networking)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(e->store->db, sql, -1, &st, NULL) != SQLITE_OK)
-                return store_sql_error(e->store, err, "save container");
-        _cleanup_free_ char *config = json_to_string(c->config);
-        _cleanup_free_ char *host_config = json_to_string(c->host_config);
-        _cleanup_free_ char *networking = json_to_string(c->networking);
-        pthread_mutex_lock(&c->lock);
-        if (c->state == CONTAINER_REMOVING) {
-                /* Its row is going or gone; writing would resurrect it. */
-                pthread_mutex_unlock(&c->lock);
-                sqlite3_finalize(st);
-                return 0;
-        }
-        int i = 1;
-        sqlite3_bind_text(st, i++, c->id, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, i++, c->name, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, i++, c->image_id, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, i++, c->image_ref, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, i++, c->created_ns);
-        sqlite3_bind_text(st, i++, container_state_name(c->state), -1, SQLITE_STATIC);
+        return kerr_set(err, KERR_INTERNAL, EIO, "%s: %s", what, sqlite3_errmsg(e->containers_db));
+}
+
+static const char conflict_fmt[] =
+        "Conflict. The container name \"/%s\" is already in use by container \"%s\". You have "
+        "to remove (or rename) that container to be able to reuse that name.";
+
+/* Binds the columns that change after create, from ?first on. Caller
+ * holds c->lock. */
+static int bind_state(sqlite3_stmt *st, int i, struct container *c)
+{
+        enum container_state s = container_state_public(c->state, c->has_been_started);
+        sqlite3_bind_text(st, i++, container_state_name(s), -1, SQLITE_STATIC);
         sqlite3_bind_int(st, i++, c->pid);
         sqlite3_bind_int(st, i++, c->exit_code);
         sqlite3_bind_text(st, i++, c->error ? c->error : "", -1, SQLITE_TRANSIENT);
@@ -236,13 +256,76 @@ int engine_container_save(struct engine *e, struct container *c, struct kerr *er
         sqlite3_bind_int(st, i++, c->restart_count);
         sqlite3_bind_int(st, i++, c->has_been_started);
         sqlite3_bind_int(st, i++, c->shim_pid);
-        pthread_mutex_unlock(&c->lock);
+        sqlite3_bind_text(st, i++, c->boot_id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, i++, (sqlite3_int64)c->shim_start);
+        sqlite3_bind_int64(st, i++, (sqlite3_int64)c->pid_start);
+        return i;
+}
+
+int container_row_update_locked(struct engine *e, struct container *c, struct kerr *err)
+{
+        static const char sql[] =
+                "UPDATE containers SET state = ?, pid = ?, exit_code = ?, error = ?,"
+                " oom_killed = ?, started_at = ?, finished_at = ?, restart_count = ?,"
+                " has_been_started = ?, shim_pid = ?, boot_id = ?, shim_start = ?,"
+                " pid_start = ?, name = ? WHERE id = ?";
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(e->containers_db, sql, -1, &st, NULL) != SQLITE_OK)
+                return db_error(e, err, "save container");
+        int i = bind_state(st, 1, c);
+        sqlite3_bind_text(st, i++, c->name, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, i++, c->id, -1, SQLITE_TRANSIENT);
+        int rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        return rc == SQLITE_DONE ? 0 : db_error(e, err, "save container");
+}
+
+/* A plain INSERT: the UNIQUE name column refuses a duplicate that slipped
+ * past the table (1 then), and nothing is ever replaced. */
+static int row_insert(struct engine *e, struct container *c, struct kerr *err)
+{
+        static const char sql[] =
+                "INSERT INTO containers (id, name, image_id, image_ref, created, config,"
+                " host_config, networking, state, pid, exit_code, error, oom_killed, started_at,"
+                " finished_at, restart_count, has_been_started, shim_pid, boot_id, shim_start,"
+                " pid_start) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(e->containers_db, sql, -1, &st, NULL) != SQLITE_OK)
+                return db_error(e, err, "save container");
+        _cleanup_free_ char *config = json_to_string(c->config);
+        _cleanup_free_ char *host_config = json_to_string(c->host_config);
+        _cleanup_free_ char *networking = json_to_string(c->networking);
+        int i = 1;
+        sqlite3_bind_text(st, i++, c->id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, i++, c->name, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, i++, c->image_id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, i++, c->image_ref, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, i++, c->created_ns);
         sqlite3_bind_text(st, i++, config, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, i++, host_config, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, i++, networking, -1, SQLITE_STATIC);
+        pthread_mutex_lock(&c->lock);
+        bind_state(st, i, c);
+        pthread_mutex_unlock(&c->lock);
         int rc = sqlite3_step(st);
         sqlite3_finalize(st);
-        return rc == SQLITE_DONE ? 0 : store_sql_error(e->store, err, "save container");
+        if (rc == SQLITE_CONSTRAINT)
+                return 1;
+        return rc == SQLITE_DONE ? 0 : db_error(e, err, "save container");
+}
+
+int engine_containers_insert(struct engine *e, struct container *c, struct kerr *err)
+{
+        pthread_mutex_lock(&e->containers_lock);
+        struct container *taken = find_by_name_locked(e, c->name);
+        int r = taken ? 1 : row_insert(e, c, err);
+        if (r == 0)
+                table_add_locked(e, c);
+        else if (r > 0)
+                kerr_set(err, KERR_CONFLICT, EEXIST, conflict_fmt, c->name,
+                         taken ? taken->id : "unknown");
+        pthread_mutex_unlock(&e->containers_lock);
+        return r > 0 ? -EEXIST : r;
 }
 
 static json_t *column_json(sqlite3_stmt *st, int col)
@@ -278,6 +361,9 @@ static struct container *container_from_row(sqlite3_stmt *st)
         c->config = column_json(st, 15);
         c->host_config = column_json(st, 16);
         c->networking = column_json(st, 17);
+        snprintf(c->boot_id, sizeof(c->boot_id), "%s", column_str(st, 18));
+        c->shim_start = (uint64_t)sqlite3_column_int64(st, 19);
+        c->pid_start = (uint64_t)sqlite3_column_int64(st, 20);
         return c;
 }
 
@@ -299,22 +385,26 @@ static void sweep_orphan_dirs(struct engine *e)
 
 int engine_containers_load(struct engine *e, struct kerr *err)
 {
+        if (!e->containers_db && store_connect(e->store, &e->containers_db, err) < 0)
+                return -EIO;
         static const char sql[] =
                 "SELECT id, name, image_id, image_ref, created, state, pid, exit_code, error,"
                 " oom_killed, started_at, finished_at, restart_count, has_been_started, shim_pid,"
-                " config, host_config, networking FROM containers";
+                " config, host_config, networking, boot_id, shim_start, pid_start FROM containers";
         sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(e->store->db, sql, -1, &st, NULL) != SQLITE_OK)
-                return store_sql_error(e->store, err, "load containers");
+        if (sqlite3_prepare_v2(e->containers_db, sql, -1, &st, NULL) != SQLITE_OK)
+                return db_error(e, err, "load containers");
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 struct container *c = container_from_row(st);
-                engine_containers_add(e, c);
+                pthread_mutex_lock(&e->containers_lock);
+                table_add_locked(e, c);
+                pthread_mutex_unlock(&e->containers_lock);
                 container_unref(c);
         }
         sqlite3_finalize(st);
         if (rc != SQLITE_DONE)
-                return store_sql_error(e->store, err, "load containers");
+                return db_error(e, err, "load containers");
         sweep_orphan_dirs(e);
         return 0;
 }
@@ -322,13 +412,13 @@ int engine_containers_load(struct engine *e, struct kerr *err)
 static int delete_row(struct engine *e, const char *id, struct kerr *err)
 {
         sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(e->store->db, "DELETE FROM containers WHERE id = ?", -1, &st,
+        if (sqlite3_prepare_v2(e->containers_db, "DELETE FROM containers WHERE id = ?", -1, &st,
                                NULL) != SQLITE_OK)
-                return store_sql_error(e->store, err, "delete container");
+                return db_error(e, err, "delete container");
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         int rc = sqlite3_step(st);
         sqlite3_finalize(st);
-        return rc == SQLITE_DONE ? 0 : store_sql_error(e->store, err, "delete container");
+        return rc == SQLITE_DONE ? 0 : db_error(e, err, "delete container");
 }
 
 /* --- rename and remove --- */
@@ -343,26 +433,39 @@ int engine_container_rename(struct engine *e, struct container *c, const char *n
                                 name);
         if (name[0] == '/')
                 name++;
-        if (strcmp(c->name, name) == 0)
-                return kerr_set(err, KERR_INVALID, EINVAL,
-                                "Renaming a container with the same name as its current name");
-        char other[65];
+        /* The check, the row and the new name under the table lock: a
+         * concurrent create or rename sees either the old or the new name,
+         * and readers never see a freed one (they copy it under c->lock). */
         pthread_mutex_lock(&e->containers_lock);
         struct container *taken = find_by_name_locked(e, name);
-        if (taken)
-                memcpy(other, taken->id, sizeof(other));
-        else {
-                free(c->name);
-                c->name = xstrdup(name);
+        int r = 0;
+        if (taken == c)
+                r = kerr_set(err, KERR_INVALID, EINVAL,
+                             "Renaming a container with the same name as its current name");
+        else if (taken)
+                r = kerr_set(err, KERR_CONFLICT, EEXIST, conflict_fmt, name, taken->id);
+        if (r < 0) {
+                pthread_mutex_unlock(&e->containers_lock);
+                return r;
         }
+        pthread_mutex_lock(&c->lock);
+        if (c->state == CONTAINER_REMOVING) {
+                r = kerr_set(err, KERR_CONFLICT, EBUSY,
+                             "removal of container %s is already in progress", c->id);
+        } else {
+                char *old = c->name;
+                c->name = xstrdup(name);
+                r = container_row_update_locked(e, c, err);
+                if (r < 0) {
+                        free(c->name);
+                        c->name = old;
+                } else {
+                        free(old);
+                }
+        }
+        pthread_mutex_unlock(&c->lock);
         pthread_mutex_unlock(&e->containers_lock);
-        if (taken)
-                return kerr_set(err, KERR_CONFLICT, EEXIST,
-                                "Conflict. The container name \"/%s\" is already in use by "
-                                "container \"%s\". You have to remove (or rename) that container "
-                                "to be able to reuse that name.",
-                                name, other);
-        return engine_container_save(e, c, err);
+        return r;
 }
 
 /* Pops waiters whose condition the event satisfies and calls them. */
@@ -396,8 +499,7 @@ void engine_container_wait(struct engine *e, struct container *c, enum wait_cond
 {
         (void)e;
         pthread_mutex_lock(&c->lock);
-        bool running = c->state == CONTAINER_RUNNING || c->state == CONTAINER_PAUSED ||
-                       c->state == CONTAINER_RESTARTING;
+        bool running = container_state_is_running(c->state) || c->state == CONTAINER_STARTING;
         bool gone = c->state == CONTAINER_REMOVING && cond == WAIT_REMOVED;
         if ((cond == WAIT_NOT_RUNNING && !running) || gone) {
                 int code = c->exit_code;
@@ -411,38 +513,53 @@ void engine_container_wait(struct engine *e, struct container *c, enum wait_cond
         pthread_mutex_unlock(&c->lock);
 }
 
-int engine_container_remove(struct engine *e, struct container *c, bool force, bool volumes,
-                            struct kerr *err)
+/* Waits (c->lock held) until c is neither starting nor running, killing
+ * it when force allows; KERR_CONFLICT when it runs and force does not. */
+static int remove_settle_locked(struct engine *e, struct container *c, bool force,
+                                struct kerr *err)
 {
-        (void)volumes; /* anonymous volumes arrive with the volumes issue */
-        pthread_mutex_lock(&c->lock);
-        enum container_state s = c->state;
-        pthread_mutex_unlock(&c->lock);
-        if (s == CONTAINER_RUNNING || s == CONTAINER_PAUSED || s == CONTAINER_RESTARTING) {
+        for (;;) {
+                if (c->state == CONTAINER_REMOVING)
+                        return kerr_set(err, KERR_CONFLICT, EBUSY,
+                                        "removal of container %s is already in progress", c->id);
+                if (c->state == CONTAINER_STARTING) {
+                        pthread_cond_wait(&c->changed, &c->lock);
+                        continue;
+                }
+                if (!container_state_is_running(c->state))
+                        return 0;
                 if (!force)
                         return kerr_set(err, KERR_CONFLICT, EBUSY,
                                         "cannot remove container \"/%s\": container is running: "
                                         "stop the container before removing or force remove",
                                         c->name);
+                pthread_mutex_unlock(&c->lock);
                 int r = engine_container_kill_and_wait(e, c, err);
+                pthread_mutex_lock(&c->lock);
                 if (r < 0)
                         return r;
         }
-        if (s == CONTAINER_REMOVING)
-                return kerr_set(err, KERR_CONFLICT, EBUSY,
-                                "removal of container %s is already in progress", c->id);
+}
+
+int engine_container_remove(struct engine *e, struct container *c, bool force, bool volumes,
+                            struct kerr *err)
+{
+        (void)volumes; /* anonymous volumes arrive with the volumes issue */
         pthread_mutex_lock(&c->lock);
-        c->state = CONTAINER_REMOVING;
-        pthread_mutex_unlock(&c->lock);
-        /* The record goes first: a crash after it leaves only a directory,
-         * which the next start removes; never a record without its files. */
-        int r = delete_row(e, c->id, err);
-        if (r < 0) {
-                pthread_mutex_lock(&c->lock);
-                c->state = s;
-                pthread_mutex_unlock(&c->lock);
-                return r;
+        int r = remove_settle_locked(e, c, force, err);
+        enum container_state was = c->state;
+        if (r >= 0)
+                r = container_state_change(c, CONTAINER_REMOVING, err);
+        /* The record goes first, under the lock that every save takes: a
+         * crash after it leaves only a directory, which the next start
+         * removes; never a record without its files. */
+        if (r >= 0 && (r = delete_row(e, c->id, err)) < 0) {
+                struct kerr ignore = {0};
+                container_state_change(c, was, &ignore);
         }
+        pthread_mutex_unlock(&c->lock);
+        if (r < 0)
+                return r;
         table_remove(e, c);
         char dir[128];
         container_dir(c, dir, sizeof(dir));
@@ -480,18 +597,19 @@ static void human_duration(int64_t secs, char *buf, size_t size)
                 snprintf(buf, size, "%lld years", (long long)(secs / (365 * 86400)));
 }
 
-void container_status_text_locked(struct container *c, int64_t now_ns, char *buf, size_t size)
+void container_status_text(const struct container_snapshot *s, int64_t now_ns, char *buf,
+                           size_t size)
 {
         char d[64];
-        switch (c->state) {
+        switch (s->state) {
         case CONTAINER_RUNNING:
         case CONTAINER_PAUSED:
-                human_duration((now_ns - c->started_ns) / 1000000000, d, sizeof(d));
-                snprintf(buf, size, "Up %s%s", d, c->state == CONTAINER_PAUSED ? " (Paused)" : "");
+                human_duration((now_ns - s->started_ns) / 1000000000, d, sizeof(d));
+                snprintf(buf, size, "Up %s%s", d, s->state == CONTAINER_PAUSED ? " (Paused)" : "");
                 break;
         case CONTAINER_RESTARTING:
-                human_duration((now_ns - c->finished_ns) / 1000000000, d, sizeof(d));
-                snprintf(buf, size, "Restarting (%d) %s ago", c->exit_code, d);
+                human_duration((now_ns - s->finished_ns) / 1000000000, d, sizeof(d));
+                snprintf(buf, size, "Restarting (%d) %s ago", s->exit_code, d);
                 break;
         case CONTAINER_REMOVING:
                 snprintf(buf, size, "Removal In Progress");
@@ -500,23 +618,15 @@ void container_status_text_locked(struct container *c, int64_t now_ns, char *buf
                 snprintf(buf, size, "Dead");
                 break;
         case CONTAINER_EXITED:
-                if (c->finished_ns > 0) {
-                        human_duration((now_ns - c->finished_ns) / 1000000000, d, sizeof(d));
-                        snprintf(buf, size, "Exited (%d) %s ago", c->exit_code, d);
+                if (s->finished_ns > 0) {
+                        human_duration((now_ns - s->finished_ns) / 1000000000, d, sizeof(d));
+                        snprintf(buf, size, "Exited (%d) %s ago", s->exit_code, d);
                         break;
                 }
                 snprintf(buf, size, "Created"); /* never finished */
                 break;
-        case CONTAINER_CREATED:
         default:
                 snprintf(buf, size, "Created");
                 break;
         }
-}
-
-void container_status_text(struct container *c, int64_t now_ns, char *buf, size_t size)
-{
-        pthread_mutex_lock(&c->lock);
-        container_status_text_locked(c, now_ns, buf, size);
-        pthread_mutex_unlock(&c->lock);
 }

@@ -23,11 +23,18 @@ enum container_state {
         CONTAINER_REMOVING,
         CONTAINER_EXITED,
         CONTAINER_DEAD,
+        CONTAINER_STARTING, /* in memory only: a start holds it while it spawns */
         CONTAINER_STATE_MAX,
 };
 
 const char *container_state_name(enum container_state s);
 int container_state_from_name(const char *s); /* -1 if unknown */
+/* Whether the state machine lets from become to (container-state.c). */
+bool container_state_allowed(enum container_state from, enum container_state to);
+/* running, paused or restarting: there is a process. */
+bool container_state_is_running(enum container_state s);
+/* What clients see: STARTING shows as created (or exited after a run). */
+enum container_state container_state_public(enum container_state s, bool has_been_started);
 
 enum wait_condition {
         WAIT_NOT_RUNNING, /* now if not running, else at the next exit */
@@ -47,34 +54,33 @@ struct container_waiter {
         struct container_waiter *next;
 };
 
-struct container {
-        int refs; /* guarded by the engine's container lock */
+/* Opaque outside engine/container/: other layers hold references and read
+ * a snapshot, never the fields (they change under the container's lock). */
+struct container;
+
+/* A consistent copy of a container's record, taken under its lock. The
+ * JSON documents are new references to documents never changed after
+ * create; strings are owned copies. */
+struct container_snapshot {
         char id[65];
         char *name; /* without the leading '/' */
-        char *image_id; /* sha256:... */
-        char *image_ref; /* as the client wrote it */
+        char *image_id, *image_ref;
         int64_t created_ns;
-
-        /* Guarded by lock. */
-        pthread_mutex_t lock;
-        enum container_state state;
-        int pid;
-        int exit_code;
-        char *error;
+        enum container_state state; /* as clients see it (never STARTING) */
+        int pid, exit_code, restart_count;
+        char *error; /* NULL: none */
         bool oom_killed;
         int64_t started_ns, finished_ns;
-        int restart_count;
-        bool has_been_started;
-        struct container_waiter *waiters;
-        pthread_cond_t changed; /* broadcast on every state change */
-        int shim_pid;
-        int shim_pidfd;
-        struct attach_session *pending; /* attached before start */
-
-        json_t *config;      /* Docker Config */
-        json_t *host_config; /* Docker HostConfig */
-        json_t *networking;  /* NetworkingConfig as sent, or {} */
+        json_t *config, *host_config, *networking;
 };
+
+void container_snapshot_init(struct container_snapshot *ret, struct container *c);
+void container_snapshot_release(struct container_snapshot *s);
+
+/* The ID never changes, so it is readable without a snapshot. */
+const char *container_id(const struct container *c);
+/* Config.Tty (fixed at create). */
+bool container_is_tty(const struct container *c);
 
 struct container *container_ref(struct container *c);
 struct container *container_unref(struct container *c);
@@ -110,9 +116,6 @@ int engine_container_rename(struct engine *e, struct container *c, const char *n
 int engine_container_remove(struct engine *e, struct container *c, bool force, bool volumes,
                             struct kerr *err);
 
-/* Persists c's current state and config. */
-int engine_container_save(struct engine *e, struct container *c, struct kerr *err);
-
 /* Adds a waiter; it may fire before this returns. */
 void engine_container_wait(struct engine *e, struct container *c, enum wait_condition cond,
                            container_wait_fn fn, void *cls);
@@ -129,7 +132,8 @@ int engine_container_stop(struct engine *e, struct container *c, int timeout, in
                           struct kerr *err);
 int engine_container_restart(struct engine *e, struct container *c, int timeout, int sig,
                              struct kerr *err);
-/* KERR_CONFLICT when not running. */
+/* KERR_CONFLICT when not running. With SIGKILL it returns once the
+ * container has stopped and its exit is recorded, as Docker does. */
 int engine_container_kill(struct engine *e, struct container *c, int sig, struct kerr *err);
 int engine_container_resize(struct engine *e, struct container *c, unsigned rows, unsigned cols,
                             struct kerr *err);
@@ -153,14 +157,17 @@ struct attach_opts {
 /* Bridges fd (a connected client socket; taken) to the container's stdio
  * until the container exits, the client detaches or hangs up; then calls
  * done(cls). Before start the client waits and sees the first output. The
- * stream is raw for a TTY and multiplexed (8-byte headers) otherwise. */
+ * stream is raw for a TTY and multiplexed (8-byte headers) otherwise. On
+ * an error return fd is not taken and done is not called: the caller
+ * answers with the error and releases the connection. */
 int engine_container_attach(struct engine *e, struct container *c, int fd, const char *extra,
                             size_t extra_len, const struct attach_opts *o,
                             void (*done)(void *cls), void *cls, struct kerr *err);
 
 /* Docker's State.Status / list Status text ("Up 3 seconds", "Exited (0) 5
  * seconds ago"), for now. */
-void container_status_text(struct container *c, int64_t now_ns, char *buf, size_t size);
+void container_status_text(const struct container_snapshot *s, int64_t now_ns, char *buf,
+                           size_t size);
 
 /* The container's directory name under the data root: "containers/<id>". */
 void container_dir(const struct container *c, char *buf, size_t size);

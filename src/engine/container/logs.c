@@ -8,7 +8,7 @@
  * nothing sized by the request. */
 #include "logs.h"
 
-#include "container.h"
+#include "container-internal.h"
 #include "engine/engine.h"
 
 #include "base/cleanup.h"
@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LOG_BLOCK (1u << 20) /* read size; also the longest line kept */
+#define LOG_BLOCK   (1u << 20) /* read size; also the longest line kept */
 #define ROTATED_MAX 100
 
 static int digits(const char *s, int n)
@@ -250,8 +250,8 @@ struct reader {
         const struct log_opts *opts;
         log_entry_fn fn;
         void *cls;
-        char *block; /* LOG_BLOCK bytes */
-        size_t have; /* bytes of an unfinished line at block[0] */
+        char *block;   /* LOG_BLOCK bytes */
+        size_t have;   /* bytes of an unfinished line at block[0] */
         bool skipping; /* inside a line longer than the block: dropped */
 };
 
@@ -321,7 +321,7 @@ static bool still_running(struct container *c)
 {
         pthread_mutex_lock(&c->lock);
         bool running = c->state == CONTAINER_RUNNING || c->state == CONTAINER_PAUSED ||
-                       c->state == CONTAINER_RESTARTING;
+                       c->state == CONTAINER_RESTARTING || c->state == CONTAINER_STARTING;
         pthread_mutex_unlock(&c->lock);
         return running;
 }
@@ -412,6 +412,74 @@ static int read_existing(struct reader *r, struct log_files *f)
         return 0;
 }
 
+/* Where the file st is among base.1 ... base.N; 0 if not there. */
+static int rotated_index(const char *base, const struct stat *st)
+{
+        for (int i = 1; i <= ROTATED_MAX; i++) {
+                _cleanup_free_ char *p = xasprintf("%s.%d", base, i);
+                struct stat o;
+                if (stat(p, &o) == 0 && o.st_ino == st->st_ino && o.st_dev == st->st_dev)
+                        return i;
+        }
+        return 0;
+}
+
+/* The file written after cur, which has been rotated: base.k-1 when cur
+ * is base.k (base itself for k = 1), so that files rotated between two
+ * polls are not skipped. Renames are tracked by inode: the guess is kept
+ * only if cur is still base.k once it is open (no rotation in between).
+ * In the middle of the shim's rename chain base.k-1 is missing for a
+ * moment (cur has moved up, its successor not yet): wait and look again,
+ * for up to about 2 s. */
+static int open_successor(const char *base, int cur)
+{
+        struct stat c;
+        for (int tries = 0; fstat(cur, &c) == 0 && tries < 2000; tries++) {
+                if (tries)
+                        nanosleep(&(struct timespec){0, 1000 * 1000}, NULL);
+                int k = rotated_index(base, &c);
+                if (k == 0)
+                        break; /* deleted (past max-file): go on with the newest */
+                _cleanup_free_ char *next =
+                    k == 1 ? xstrdup(base) : xasprintf("%s.%d", base, k - 1);
+                _cleanup_free_ char *at = xasprintf("%s.%d", base, k);
+                int fd = open(next, O_RDONLY | O_CLOEXEC);
+                struct stat o;
+                if (fd >= 0 && stat(at, &o) == 0 && o.st_ino == c.st_ino && o.st_dev == c.st_dev)
+                        return fd;
+                if (fd >= 0)
+                        close(fd);
+        }
+        return open(base, O_RDONLY | O_CLOEXEC);
+}
+
+/* One poll: new lines, a truncation (max-file 1 truncates in place) or
+ * rotations. Returns < 0 to stop. */
+static int follow_once(struct reader *r, const char *base, int *cur)
+{
+        for (;;) {
+                if (*cur < 0 && (*cur = open(base, O_RDONLY | O_CLOEXEC)) < 0)
+                        return 0;
+                struct stat a, b;
+                off_t pos = lseek(*cur, 0, SEEK_CUR);
+                if (fstat(*cur, &b) == 0 && pos > b.st_size) {
+                        lseek(*cur, 0, SEEK_SET); /* truncated: new lines start at 0 */
+                        r->have = 0;
+                }
+                int ret = read_fd(r, *cur, true);
+                if (ret < 0 || stat(base, &a) < 0 || fstat(*cur, &b) < 0 || a.st_ino == b.st_ino)
+                        return ret;
+                /* Rotated under us: the rest of this file, then the next
+                 * one (a rotated file again if several rotations passed). */
+                ret = read_fd(r, *cur, false);
+                int next = open_successor(base, *cur);
+                close(*cur);
+                *cur = next;
+                if (ret < 0)
+                        return ret;
+        }
+}
+
 /* Follow: poll for growth until the container stops. The shim flushes its
  * buffered log within a few milliseconds, so 50 ms is the added latency. */
 static int follow(struct reader *r, struct log_files *f, struct container *c)
@@ -422,20 +490,7 @@ static int follow(struct reader *r, struct log_files *f, struct container *c)
         int ret = 0;
         while (ret >= 0) {
                 bool running = still_running(c);
-                if (cur < 0)
-                        cur = open(f->base, O_RDONLY | O_CLOEXEC);
-                if (cur >= 0) {
-                        struct stat a, b;
-                        ret = read_fd(r, cur, true);
-                        /* Rotated under us: the rest is in the new file. */
-                        if (ret >= 0 && stat(f->base, &a) == 0 && fstat(cur, &b) == 0 &&
-                            a.st_ino != b.st_ino) {
-                                ret = read_fd(r, cur, false);
-                                close(cur);
-                                cur = open(f->base, O_RDONLY | O_CLOEXEC);
-                                continue;
-                        }
-                }
+                ret = follow_once(r, f->base, &cur);
                 if (!running || ret < 0)
                         break;
                 ret = r->fn(r->cls, NULL); /* flush, and is anyone still listening? */

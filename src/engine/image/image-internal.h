@@ -23,6 +23,16 @@ int image_sql_exec(struct engine *e, const char *sql, struct kerr *err);
 /* ChainID(L0..Ln) = sha256(ChainID(L0..Ln-1) + " " + DiffID(Ln)). */
 void image_chain_next(const char *parent, const char *diff_id, char out[DIGEST_STR_LEN + 1]);
 
+/* The one crash-safe layer commit of load, import and pull: renames the
+ * unpacked tree dir (relative to dirfd; NULL or "" when the layer is
+ * present already) to layers/<hex of chain> and marks it complete last,
+ * then renames blob_tmp to blobs/sha256/<hex of blob_digest>. blob_shared:
+ * the blob may have been placed already by another layer of the same
+ * archive (a missing blob_tmp is fine). */
+int image_layer_place(struct engine *e, int dirfd, const char *dir, const char *chain,
+                      const char *blob_tmp, const char *blob_digest, bool blob_shared,
+                      struct kerr *err);
+
 /* Whether layers/<hex of chain>/complete exists. */
 bool image_layer_present(struct engine *e, const char *chain);
 

@@ -219,23 +219,8 @@ static int stage_plan(struct loader *l, const struct image_plan *p, struct kerr 
 /* Phase two, files: rename layers and blobs into place, then mark. */
 static int place_layer(struct loader *l, struct staged_layer *s, struct kerr *err)
 {
-        int root = l->e->store->root_fd;
-        char dst[128];
-        if (s->dir[0] && !image_layer_present(l->e, s->chain)) {
-                snprintf(dst, sizeof(dst), "layers/%s", s->chain + 7);
-                fs_rm_rf_at(root, dst); /* an unmarked leftover is never used */
-                if (renameat(l->dirfd, s->dir, root, dst) < 0)
-                        return kerr_set(err, KERR_INTERNAL, errno, "cannot place layer: %s",
-                                        strerror(errno));
-                _cleanup_close_ int dfd = openat(root, dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (dfd < 0 || fs_write_atomic_at(dfd, LAYER_COMPLETE, "", 0, 0600) < 0)
-                        return kerr_set(err, KERR_INTERNAL, errno, "cannot mark layer complete");
-        }
-        snprintf(dst, sizeof(dst), "blobs/sha256/%s", s->blob + 7);
-        if (renameat(l->dirfd, s->blob_tmp, root, dst) < 0 && errno != ENOENT)
-                return kerr_set(err, KERR_INTERNAL, errno, "cannot place blob: %s",
-                                strerror(errno));
-        return 0;
+        return image_layer_place(l->e, l->dirfd, s->dir, s->chain, s->blob_tmp, s->blob, true,
+                                 err);
 }
 
 static int64_t parse_created(const char *s)

@@ -282,3 +282,29 @@ int engine_image_user(struct engine *e, const char *id, char ret_cid[72])
         snprintf(ret_cid, 72, "%s", (const char *)sqlite3_column_text(st, 0));
         return sqlite3_column_int(st, 1) ? IMAGE_USED_RUNNING : IMAGE_USED_STOPPED;
 }
+
+int image_layer_place(struct engine *e, int dirfd, const char *dir, const char *chain,
+                      const char *blob_tmp, const char *blob_digest, bool blob_shared,
+                      struct kerr *err)
+{
+        int root = e->store->root_fd;
+        char dst[128];
+        if (dir && dir[0] && !image_layer_present(e, chain)) {
+                snprintf(dst, sizeof(dst), "layers/%s", chain + 7);
+                fs_rm_rf_at(root, dst); /* an unmarked leftover is never used */
+                if (renameat(dirfd, dir, root, dst) < 0)
+                        return kerr_set(err, KERR_INTERNAL, errno, "cannot place layer: %s",
+                                        strerror(errno));
+                /* The mark goes last: a layer directory without it is never
+                 * used, and the start-up sweep removes it. */
+                _cleanup_close_ int dfd = openat(root, dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (dfd < 0 || fs_write_atomic_at(dfd, LAYER_COMPLETE, "", 0, 0600) < 0)
+                        return kerr_set(err, KERR_INTERNAL, errno, "cannot mark layer complete");
+        }
+        snprintf(dst, sizeof(dst), "blobs/sha256/%s", blob_digest + 7);
+        if (renameat(dirfd, blob_tmp, root, dst) < 0 && !(blob_shared && errno == ENOENT))
+                return kerr_set(err, KERR_INTERNAL, errno, "cannot place blob: %s",
+                                strerror(errno));
+        return 0;
+}
+

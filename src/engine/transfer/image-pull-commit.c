@@ -18,23 +18,8 @@
 
 static int place_job(struct image_pull *p, struct pull_job *j, struct kerr *err)
 {
-        int root = p->e->store->root_fd;
-        char dst[128];
-        if (!image_layer_present(p->e, j->chain)) {
-                snprintf(dst, sizeof(dst), "layers/%s", j->chain + 7);
-                fs_rm_rf_at(root, dst); /* an unmarked leftover is never used */
-                if (renameat(p->dirfd, j->dir, root, dst) < 0)
-                        return kerr_set(err, KERR_INTERNAL, errno, "cannot place layer: %s",
-                                        strerror(errno));
-                _cleanup_close_ int dfd = openat(root, dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (dfd < 0 || fs_write_atomic_at(dfd, LAYER_COMPLETE, "", 0, 0600) < 0)
-                        return kerr_set(err, KERR_INTERNAL, errno, "cannot mark layer complete");
-        }
-        snprintf(dst, sizeof(dst), "blobs/sha256/%s", j->desc->digest + 7);
-        if (renameat(p->dirfd, j->blob_tmp, root, dst) < 0)
-                return kerr_set(err, KERR_INTERNAL, errno, "cannot place blob: %s",
-                                strerror(errno));
-        return 0;
+        return image_layer_place(p->e, p->dirfd, j->dir, j->chain, j->blob_tmp, j->desc->digest,
+                                 false, err);
 }
 
 static int place_files(struct image_pull *p, struct kerr *err)

@@ -12,13 +12,13 @@
 
 #include "base/fs.h"
 #include "base/json.h"
+#include "base/spawn.h"
 #include "base/xalloc.h"
 #include "image/unpack.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,25 +253,9 @@ static void start_gunzip(struct job_io *io)
         int gz[2];
         if (!igzip_path || pipe2(gz, O_CLOEXEC) < 0)
                 return;
-        posix_spawn_file_actions_t fa;
-        posix_spawnattr_t at;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_adddup2(&fa, gz[0], 0);
-        posix_spawn_file_actions_adddup2(&fa, io->pipefd, 1);
-        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-        posix_spawnattr_init(&at);
-        sigset_t none, dfl;
-        sigemptyset(&none);
-        sigemptyset(&dfl);
-        sigaddset(&dfl, SIGPIPE);
-        posix_spawnattr_setsigmask(&at, &none);
-        posix_spawnattr_setsigdefault(&at, &dfl);
-        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
         char *argv[] = {igzip_path, (char *)"-dc", NULL};
         pid_t pid;
-        int r = posix_spawn(&pid, igzip_path, &fa, &at, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&at);
+        int r = spawn_program(igzip_path, argv, (int[3]){gz[0], io->pipefd, SPAWN_DEVNULL}, &pid);
         close(gz[0]);
         if (r != 0) {
                 close(gz[1]);

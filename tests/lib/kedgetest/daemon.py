@@ -84,3 +84,44 @@ class Daemon:
 
     def http(self, timeout=10):
         return UnixHTTP(self.sock, timeout=timeout)
+
+
+def kill_containers_under(root):
+    """Kills every kedge shim whose bundle lies under root, and the
+    container processes below it; returns how many shims there were. A test
+    that fails half-way (or kills its daemon on purpose) leaves its
+    containers running: they are not the next test's business."""
+    root = os.path.realpath(root) + "/"
+    shims = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                args = f.read().split(b"\0")
+        except OSError:
+            continue
+        if not args or not args[0].endswith(b"kedge-shim") and args[:2] != [args[0], b"shim"]:
+            continue
+        if any(a.decode(errors="replace").startswith(root) for a in args):
+            shims.append(int(pid))
+    children = {}
+    for pid in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(pid))
+        except (OSError, ValueError, IndexError):
+            continue
+    doomed, todo = [], list(shims)
+    while todo:
+        p = todo.pop()
+        doomed.append(p)
+        todo.extend(children.get(p, []))
+    for p in doomed:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except OSError:
+            pass
+    return len(shims)
+
