@@ -260,3 +260,21 @@ def test_name_regexp_is_bounded(docker_cli, kedge, three):
     assert names(docker_cli, "name=^w[a-z]{1,5}$") == ["web"]
     assert names(docker_cli, "name=^(w)e{1,1000}b$") == ["web"]   # RE2's largest count
     assert names(docker_cli, "name=^/(db|new)$") == ["db", "new"]
+
+
+def test_ps_volume_filter_with_mount_flag(docker_cli, kedge, busybox, tmp_path):
+    # --mount (HostConfig.Mounts) as well as -v (Binds): bind by source or
+    # destination, tmpfs by destination, and ps shows them
+    docker_cli("create", "--name", "m1", "--mount", "type=bind,source=%s,target=/b" % tmp_path,
+               "--mount", "type=tmpfs,target=/t", "busybox")
+    docker_cli("create", "--name", "m2", "busybox")
+    assert names(docker_cli, "volume=/b") == ["m1"]
+    assert names(docker_cli, "volume=" + str(tmp_path)) == ["m1"]
+    assert names(docker_cli, "volume=/t") == ["m1"]
+    assert names(docker_cli, "volume=/x") == []
+    out = docker_cli("ps", "-a", "--no-trunc", "--filter", "name=m1", "--format",
+                     "{{.Mounts}}").stdout.decode()
+    assert str(tmp_path) in out, out
+    st, body = http_json(kedge, "GET", "/containers/json?all=1&filters=" + q({"name": ["m1"]}))
+    mounts = sorted((m["Type"], m["Source"], m["Destination"], m["RW"]) for m in body[0]["Mounts"])
+    assert mounts == [("bind", str(tmp_path), "/b", True), ("tmpfs", "", "/t", True)], mounts
