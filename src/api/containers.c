@@ -8,6 +8,7 @@
 
 #include "base/json.h"
 #include "base/parse.h"
+#include "base/parse.h"
 #include "base/xalloc.h"
 #include "engine/container/container-mounts.h"
 #include "engine/container/container.h"
@@ -204,19 +205,15 @@ void containers_inspect(struct request *req)
 static int limit_of(struct request *req, long *ret)
 {
         const char *ls = req_query(req, "limit");
-        char *end;
-        *ret = -1;
-        if (!ls || !*ls)
-                return 0;
-        errno = 0;
-        long v = strtol(ls, &end, 10);
-        if (*end || errno || v < INT_MIN || v > INT_MAX) {
+        int64_t v = -1;
+        int r = ls && *ls ? parse_int64_range(ls, INT_MIN, INT_MAX, &v) : 0;
+        if (r < 0) {
                 /* dockerd's words (strconv.Atoi), with 400 rather than its 500 */
                 reply_errorf(req, KERR_INVALID, "strconv.Atoi: parsing \"%s\": %s", ls,
-                             *end ? "invalid syntax" : "value out of range");
+                             r == -ERANGE ? "value out of range" : "invalid syntax");
                 return -1;
         }
-        *ret = v;
+        *ret = (long)v;
         return 0;
 }
 

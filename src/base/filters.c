@@ -1,13 +1,13 @@
 #include "filters.h"
+#include "filters-internal.h"
 
 #include "buf.h"
 #include "cleanup.h"
 #include "json.h"
 #include "timestamp.h"
+#include "xalloc.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +103,7 @@ int filters_parse(const char *s, const char *const *allowed, struct filters *ret
                 }
         }
         ret->map = TAKE_PTR(map);
+        ret->regex = xnew0(struct filters_regex *);
         return 0;
 }
 
@@ -110,6 +111,10 @@ void filters_release(struct filters *f)
 {
         json_decref(f->map);
         f->map = NULL;
+        if (f->regex)
+                filters_regex_free(*f->regex);
+        free(f->regex);
+        f->regex = NULL;
 }
 
 bool filters_contains(const struct filters *f, const char *key)
@@ -229,104 +234,13 @@ bool filters_exact(const struct filters *f, const char *key, const char *source)
         return json_array_size(vals) == 0 || array_has(vals, source);
 }
 
-/* The end of a bracket expression starting at p ('['), or NULL. */
-static const char *bracket_end(const char *p)
-{
-        p++;
-        if (*p == '^')
-                p++;
-        if (*p == ']')
-                p++; /* a ']' first is a member */
-        for (; *p && *p != ']'; p++)
-                if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
-                        const char *close = strstr(p + 2, (char[]){p[1], ']', 0});
-                        if (!close)
-                                return NULL;
-                        p = close + 1;
-                }
-        return *p ? p : NULL;
-}
-
-#define REGEX_MAX_SIZE 1000
-#define REGEX_MAX_DEPTH 32
-
-/* Whether the pattern, with its counted repetitions unrolled, stays small:
- * glibc compiles ((a{1,100}){1,100}){1,100} into millions of states
- * (seconds and gigabytes per request), where Go's RE2, whose semantics
- * these filters have, refuses such an expression ("expression too large"),
- * so it matches only exactly there too. */
-static bool regex_small(const char *p)
-{
-        unsigned long size[REGEX_MAX_DEPTH + 1] = {0}, last = 0;
-        int depth = 0;
-        for (; *p; p++) {
-                if (*p == '(') {
-                        if (++depth > REGEX_MAX_DEPTH)
-                                return false;
-                        size[depth] = 0;
-                        continue;
-                }
-                if (*p == ')' && depth > 0) {
-                        last = size[depth--];
-                        size[depth] += last;
-                        continue;
-                }
-                if (*p == '{') {
-                        char *end;
-                        unsigned long m = strtoul(p + 1, &end, 10), n = m;
-                        if (*end == ',')
-                                n = isdigit((unsigned char)end[1]) ? strtoul(end + 1, &end, 10)
-                                                                    : (end++, m);
-                        if (*end == '}' && end > p + 1) {
-                                if (m > REGEX_MAX_SIZE || n > REGEX_MAX_SIZE)
-                                        return false;
-                                size[depth] += last * ((m > n ? m : n) - (m || n ? 1 : 0));
-                                p = end;
-                                if (size[depth] > REGEX_MAX_SIZE)
-                                        return false;
-                                continue;
-                        }
-                }
-                if (*p == '[') {
-                        const char *e = bracket_end(p);
-                        p = e ? e : p;
-                } else if (*p == '\\' && p[1])
-                        p++;
-                last = 1;
-                size[depth]++;
-        }
-        return size[0] <= REGEX_MAX_SIZE;
-}
-
-static bool regex_matches(const char *pattern, const char *source)
-{
-        if (!regex_small(pattern))
-                return false;
-        /* Go's RE2 has no back-references (such a pattern fails to compile
-         * and matches only exactly); glibc's would, in exponential time a
-         * client could ask for. */
-        for (const char *p = strchr(pattern, '\\'); p; p = strchr(p + 2, '\\')) {
-                if (p[1] >= '1' && p[1] <= '9')
-                        return false;
-                if (!p[1])
-                        break;
-        }
-        regex_t re;
-        if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
-                return false;
-        bool m = regexec(&re, source, 0, NULL, 0) == 0;
-        regfree(&re);
-        return m;
-}
-
 bool filters_match(const struct filters *f, const char *key, const char *source)
 {
         if (filters_exact(f, key, source))
                 return true;
-        for (size_t i = 0; i < filters_count(f, key); i++)
-                if (regex_matches(filters_get(f, key, i), source))
-                        return true;
-        return false;
+        if (!f->regex)
+                return false; /* not made by filters_parse: exact values only */
+        return filters_regex_match(f, key, source);
 }
 
 bool filters_prefix(const struct filters *f, const char *key, const char *source)

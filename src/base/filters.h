@@ -23,9 +23,16 @@
 
 /* Bounds the work a request can ask for (values are matched per record). */
 #define FILTERS_MAX_VALUES 256
+#define FILTERS_REGEX_BUDGET 2000 /* states, all expressions of a request */
+
+struct filters_regex;
 
 struct filters {
         json_t *map; /* key -> array of distinct strings; never NULL after parse */
+        /* filters_match's expressions, compiled once per request (a list
+         * would otherwise compile each value once per record); the object
+         * is used by one thread, as a request is. */
+        struct filters_regex **regex;
 };
 
 /* Parses s (NULL or "" = no filters). allowed is a NULL-terminated list of
@@ -67,7 +74,10 @@ bool filters_exact(const struct filters *f, const char *key, const char *source)
 /* source equals one of key's values or one of them, as an unanchored
  * extended regular expression, matches it; a value that is no valid
  * expression matches only exactly (moby's Match, whose Go RE2 syntax POSIX
- * ERE approximates). */
+ * ERE approximates). As RE2 has no back-references and bounds counted
+ * repetitions, such values are no expressions here either, and a request's
+ * expressions together unroll to at most FILTERS_REGEX_BUDGET states: the
+ * time a request can cost stays bounded (filters-regex.c). */
 bool filters_match(const struct filters *f, const char *key, const char *source);
 /* source equals one of key's values or starts with one (FuzzyMatch). */
 bool filters_prefix(const struct filters *f, const char *key, const char *source);

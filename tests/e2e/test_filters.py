@@ -247,3 +247,34 @@ def test_image_prune_label_not(docker_cli, docker_py, kedge):
     assert st == 400 and body["message"].startswith("invalid value for 'until' filter: "), body
     st, body = http_json(kedge, "POST", "/images/prune?filters=" + q({"dangling": ["maybe"]}))
     assert st == 400 and body["message"] == "invalid filter 'dangling=[maybe]'", body
+
+
+def test_name_regexp_is_bounded(docker_cli, kedge, three):
+    # RE2 semantics: a back-reference or a repetition that unrolls past RE2's
+    # bounds is no regexp (exact match only). glibc would spend seconds and
+    # gigabytes compiling this once per container.
+    t = time.monotonic()
+    for pattern in ("((a{1,100}){1,100}){1,100}", "(w)\\1", "^(w)e{1,1001}b$"):
+        assert names(docker_cli, "name=" + pattern) == [], pattern
+    assert time.monotonic() - t < 10
+    assert names(docker_cli, "name=^w[a-z]{1,5}$") == ["web"]
+    assert names(docker_cli, "name=^(w)e{1,1000}b$") == ["web"]   # RE2's largest count
+    assert names(docker_cli, "name=^/(db|new)$") == ["db", "new"]
+
+
+def test_ps_volume_filter_with_mount_flag(docker_cli, kedge, busybox, tmp_path):
+    # --mount (HostConfig.Mounts) as well as -v (Binds): bind by source or
+    # destination, tmpfs by destination, and ps shows them
+    docker_cli("create", "--name", "m1", "--mount", "type=bind,source=%s,target=/b" % tmp_path,
+               "--mount", "type=tmpfs,target=/t", "busybox")
+    docker_cli("create", "--name", "m2", "busybox")
+    assert names(docker_cli, "volume=/b") == ["m1"]
+    assert names(docker_cli, "volume=" + str(tmp_path)) == ["m1"]
+    assert names(docker_cli, "volume=/t") == ["m1"]
+    assert names(docker_cli, "volume=/x") == []
+    out = docker_cli("ps", "-a", "--no-trunc", "--filter", "name=m1", "--format",
+                     "{{.Mounts}}").stdout.decode()
+    assert str(tmp_path) in out, out
+    st, body = http_json(kedge, "GET", "/containers/json?all=1&filters=" + q({"name": ["m1"]}))
+    mounts = sorted((m["Type"], m["Source"], m["Destination"], m["RW"]) for m in body[0]["Mounts"])
+    assert mounts == [("bind", str(tmp_path), "/b", True), ("tmpfs", "", "/t", True)], mounts

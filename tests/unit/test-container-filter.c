@@ -29,8 +29,9 @@ static int setup(void **state)
                             "ExposedPorts", "80/tcp", "53/udp", "8080/TCP");
         docs[1] = json_pack("{ss s[s]}", "NetworkMode", "bridge", "Binds", "/srv:/data:ro");
         docs[2] = json_pack("{s{ss}}", "Labels", "app", "db");
-        docs[3] = json_pack("{ss s[{ss ss ss}]}", "NetworkMode", "host", "Mounts", "Type", "bind",
-                            "Source", "/var/db", "Target", "/db");
+        docs[3] = json_pack("{ss s[{ss ss ss}{ss ss}]}", "NetworkMode", "host", "Mounts", "Type",
+                            "bind", "Source", "/var/db", "Target", "/db", "Type", "tmpfs",
+                            "Target", "/scratch");
         docs[4] = json_pack("{}");
         docs[5] = json_pack("{ss}", "NetworkMode", "none");
         docs[6] = json_pack("{sn}", "Labels");
@@ -135,6 +136,7 @@ static const struct {
         {"{\"volume\":[\"/db\"]}", "db"},
         {"{\"volume\":[\"/var/db\"]}", "db"},
         {"{\"volume\":[\"/nosuch\"]}", ""},
+        {"{\"volume\":[\"/scratch\"]}", "db"}, /* a tmpfs mount, by destination */
         /* expose: Config.ExposedPorts, port[-port][/proto], tcp by default */
         {"{\"expose\":[\"80\"]}", "web"},
         {"{\"expose\":[\"80/tcp\"]}", "web"},

@@ -223,6 +223,15 @@ static void test_matchers(void **state)
                 {"{\"name\":[\"((a{1,100}){1,100}){1,100}\"]}", "aaa", false, false, false},
                 {"{\"name\":[\"(a{1,100}){1,100}\"]}", "aaa", false, false, false},
                 {"{\"name\":[\"a{1001}\"]}", "aaa", false, false, false},
+                {"{\"name\":[\"((){1,100}){1,100}\"]}", "aaa", false, false, false},
+                {"{\"name\":[\"a{1,100}{1,100}\"]}", "aaa", false, false, false},
+                {"{\"name\":[\"((a{10}){,100}){1,100}\"]}", "aaa", false, false, false},
+                /* RE2 refuses a repetition of a repetition, or of nothing */
+                {"{\"name\":[\"w*******************b\"]}", "wb", false, false, false},
+                {"{\"name\":[\"*w\"]}", "w", false, false, false},
+                {"{\"name\":[\"(|*)w\"]}", "w", false, false, false},
+                {"{\"name\":[\"w+?e*?b??\"]}", "web", false, true, false}, /* RE2's lazy forms */
+                {"{\"name\":[\"^[a-z]+(-[a-z0-9]+)*$\"]}", "web-1", false, true, false},
                 {"{\"name\":[\"[]{]{1,999}\"]}", "{", false, true, false},
                 {"{\"name\":[\"[[:alpha:]]{2}b\"]}", "web", false, true, false},
         };

@@ -4,6 +4,7 @@
 
 #include "base/cleanup.h"
 #include "base/json.h"
+#include "base/parse.h"
 #include "base/xalloc.h"
 
 #include <ctype.h>
@@ -23,15 +24,13 @@ static int parse_exited(struct container_filter *cf, struct kerr *err)
 {
         for (size_t i = 0; i < filters_count(&cf->f, "exited"); i++) {
                 const char *v = filters_get(&cf->f, "exited", i);
-                char *end;
-                errno = 0;
-                long code = strtol(v, &end, 10);
-                bool syntax = !*v || *end || isspace((unsigned char)*v);
-                if (syntax || errno || code < INT_MIN || code > INT_MAX)
+                int64_t code;
+                int r = parse_int64_range(v, INT_MIN, INT_MAX, &code);
+                if (r < 0)
                         return kerr_set(err, KERR_INVALID, EINVAL,
                                         "invalid filter 'exited=%s': strconv.Atoi: parsing \"%s\": "
                                         "%s",
-                                        v, v, syntax ? "invalid syntax" : "value out of range");
+                                        v, v, r == -ERANGE ? "value out of range" : "invalid syntax");
                 if (!cf->exited)
                         cf->exited = json_array();
                 json_array_append_new(cf->exited, json_integer(code));
@@ -194,11 +193,13 @@ bool container_filter_wants_stopped(const struct container_filter *cf)
 
 /* --- what a container is, for the filters and the summary --- */
 
-static void add_mount(json_t *out, const char *src, const char *dst, const char *mode, bool rw)
+static void add_mount(json_t *out, const char *type, const char *src, const char *dst,
+                      const char *mode, bool rw)
 {
-        json_array_append_new(out, json_pack("{ss ss ss ss sb ss}", "Type", "bind", "Source", src,
+        bool bind = strcmp(type, "bind") == 0;
+        json_array_append_new(out, json_pack("{ss ss ss ss sb ss}", "Type", type, "Source", src,
                                              "Destination", dst, "Mode", mode, "RW", rw,
-                                             "Propagation", "rprivate"));
+                                             "Propagation", bind ? "rprivate" : ""));
 }
 
 json_t *container_filter_mounts(const json_t *hc)
@@ -218,14 +219,17 @@ json_t *container_filter_mounts(const json_t *hc)
                         c2 ? xstrndup(c1 + 1, (size_t)(c2 - c1 - 1)) : xstrdup(c1 + 1);
                 const char *mode = c2 ? c2 + 1 : "";
                 bool ro = strncmp(mode, "ro", 2) == 0 || strstr(mode, ",ro");
-                add_mount(out, src, dst, mode, !ro);
+                add_mount(out, "bind", src, dst, mode, !ro);
         }
         json_array_foreach(json_object_get(hc, "Mounts"), i, v)
         {
                 const char *type = json_get_str(v, "Type"), *src = json_get_str(v, "Source");
                 const char *dst = json_get_str(v, "Target");
+                bool rw = !json_is_true(json_object_get(v, "ReadOnly"));
                 if (type && strcmp(type, "bind") == 0 && src && dst)
-                        add_mount(out, src, dst, "", !json_is_true(json_object_get(v, "ReadOnly")));
+                        add_mount(out, "bind", src, dst, "", rw);
+                else if (type && strcmp(type, "tmpfs") == 0 && dst)
+                        add_mount(out, "tmpfs", "", dst, "", rw);
         }
         return out;
 }
@@ -248,8 +252,8 @@ static bool any_value(const struct filters *f, const char *key, const char *a, c
         return false;
 }
 
-/* volume=: a mount's source or destination (kedge has bind mounts only;
- * a named volume would match by name as well). */
+/* volume=: a mount's source or destination (kedge has bind and tmpfs
+ * mounts only; a named volume would match by name as well). */
 static bool volume_match(const struct filters *f, const json_t *hc)
 {
         if (!filters_contains(f, "volume"))

@@ -67,8 +67,8 @@ bool container_filter_wants_stopped(const struct container_filter *cf);
 bool container_filter_match(const struct container_filter *cf, const struct container_view *v);
 
 /* Docker's list "Mounts" of a HostConfig: its bind mounts (Binds, and
- * Mounts of type bind) as {"Type","Source","Destination","Mode","RW",
- * "Propagation"}. A new array. */
+ * Mounts of type bind) and Mounts of type tmpfs, as {"Type","Source",
+ * "Destination","Mode","RW","Propagation"}. A new array. */
 json_t *container_filter_mounts(const json_t *host_config);
 /* The network a container is on ("host", "none"), or NULL. */
 const char *container_filter_network(const json_t *host_config);
