@@ -1,6 +1,7 @@
 # kedge: thin front door over meson + ninja.
 #   make          build build/kedge (installs missing build dependencies)
 #   make test     install what is missing, build, run every test suite
+#   make test-vm  boot a Debian 12 guest (systemd, cgroup v2) under qemu and run tests/vm/checks
 #   make run      build and start a daemon on /run/kedge/docker.sock
 #   make bench    run the benchmarks (bench/run)
 # SANITIZE=1 builds and tests with AddressSanitizer + UBSan in build-sanitize/.
@@ -15,7 +16,7 @@ BUILDDIR := build-sanitize
 MESON_OPTS += -Db_sanitize=address,undefined -Db_lundef=false
 endif
 
-.PHONY: all deps build test run bench clean format
+.PHONY: all deps build test test-vm run bench clean format
 
 all: build
 
@@ -31,6 +32,9 @@ build: deps $(BUILDDIR)/build.ninja
 test: build
 	meson test -C $(BUILDDIR) --print-errorlogs $(if $(SUITE),--suite $(SUITE))
 
+test-vm: build
+	tests/vm/run $(BUILDDIR)/kedge
+
 run: build
 	@scripts/run-daemon $(BUILDDIR)/kedge
 
@@ -39,7 +43,7 @@ bench: build
 
 .PHONY: fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := reference filters manifest unpack shim-proto http
+FUZZ_TARGETS := reference filters manifest unpack shim-proto http request-line
 build-fuzz/build.ninja:
 	CC=clang CFLAGS=-fsanitize=fuzzer-no-link meson setup build-fuzz \
 	  -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=false

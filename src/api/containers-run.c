@@ -8,9 +8,9 @@
 
 #include "base/json.h"
 #include "base/xalloc.h"
-#include "engine/container.h"
+#include "engine/container/container.h"
 #include "engine/engine.h"
-#include "engine/signals.h"
+#include "engine/container/signals.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -182,6 +182,7 @@ static void attach_plain(struct request *req, struct attach_req *a, const char *
                 reply_errorf(req, KERR_INTERNAL, "socketpair: %s", strerror(errno));
         } else if (engine_container_attach(a->engine, a->c, sp[0], NULL, 0, &a->o, plain_done,
                                            (void *)(intptr_t)sp[0], &err) < 0) {
+                close(sp[0]); /* refused: done was not called, both ends are ours */
                 close(sp[1]);
                 reply_error(req, &err);
         } else {
@@ -208,14 +209,15 @@ void containers_attach(struct request *req)
         struct attach_req *a = xnew0(struct attach_req);
         a->engine = req->engine;
         a->c = c;
-        bool stream = req_query_bool(req, "stream", false);
-        a->o.in = stream && req_query_bool(req, "stdin", false);
-        a->o.out = stream && req_query_bool(req, "stdout", false);
-        a->o.err = stream && req_query_bool(req, "stderr", false);
+        a->o.stream = req_query_bool(req, "stream", false);
+        a->o.logs = req_query_bool(req, "logs", false);
+        a->o.in = a->o.stream && req_query_bool(req, "stdin", false);
+        a->o.out = req_query_bool(req, "stdout", false);
+        a->o.err = req_query_bool(req, "stderr", false);
         const char *keys = req_query(req, "detachKeys");
         a->detach_keys = keys && keys[0] ? xstrdup(keys) : NULL;
         a->o.detach_keys = a->detach_keys;
-        bool tty = json_is_true(json_object_get(c->config, "Tty"));
+        bool tty = container_is_tty(c);
         const char *ct = !tty && api_version_at_least(req->version, 1, 42)
                                  ? "application/vnd.docker.multiplexed-stream"
                                  : "application/vnd.docker.raw-stream";

@@ -6,24 +6,18 @@
 #include "reply.h"
 #include "stream.h"
 
-#include "base/filters.h"
 #include "base/json.h"
 #include "base/xalloc.h"
-#include "engine/container.h"
+#include "engine/container/container.h"
+#include "engine/container/container-list.h"
 #include "engine/engine.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static int64_t now_ns(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* RFC 3339 with nanoseconds in UTC; 0 is Go's zero time. */
 static json_t *time_json(int64_t ns)
@@ -89,13 +83,13 @@ void containers_create(struct request *req)
                 reply_error(req, &err);
                 return;
         }
-        reply_json(req, MHD_HTTP_CREATED, json_pack("{ss so}", "Id", c->id, "Warnings", warnings));
+        reply_json(req, MHD_HTTP_CREATED,
+                   json_pack("{ss so}", "Id", container_id(c), "Warnings", warnings));
         container_unref(c);
 }
 
-static json_t *state_json(struct container *c)
+static json_t *state_json(const struct container_snapshot *c)
 {
-        pthread_mutex_lock(&c->lock);
         json_t *s = json_pack("{ss sb sb sb sb sb sb si si ss so so}", "Status",
                               container_state_name(c->state), "Running",
                               c->state == CONTAINER_RUNNING || c->state == CONTAINER_PAUSED,
@@ -105,11 +99,10 @@ static json_t *state_json(struct container *c)
                               "Pid", c->pid, "ExitCode", c->exit_code, "Error",
                               c->error ? c->error : "", "StartedAt", time_json(c->started_ns),
                               "FinishedAt", time_json(c->finished_ns));
-        pthread_mutex_unlock(&c->lock);
         return s;
 }
 
-static json_t *network_settings(struct container *c)
+static json_t *network_settings(const struct container_snapshot *c)
 {
         const char *mode = json_get_str(c->host_config, "NetworkMode");
         json_t *nets = json_object();
@@ -125,7 +118,7 @@ static json_t *network_settings(struct container *c)
                          "Ports", json_object(), "SandboxID", "SandboxKey", "", "Networks", nets);
 }
 
-static json_t *mounts_json(struct container *c)
+static json_t *mounts_json(const struct container_snapshot *c)
 {
         json_t *out = json_array();
         size_t i;
@@ -153,7 +146,7 @@ static json_t *mounts_json(struct container *c)
         return out;
 }
 
-static json_t *inspect_json(struct request *req, struct container *c)
+static json_t *inspect_json(struct request *req, const struct container_snapshot *c)
 {
         struct engine *e = req->engine;
         json_t *cfg = c->config;
@@ -189,9 +182,7 @@ static json_t *inspect_json(struct request *req, struct container *c)
         json_set_str(v, "HostsPath", p);
         json_set_str(v, "LogPath", log);
         json_set_str(v, "Name", name);
-        pthread_mutex_lock(&c->lock);
         json_set_int(v, "RestartCount", c->restart_count);
-        pthread_mutex_unlock(&c->lock);
         json_set_str(v, "Driver", "overlay2");
         json_set_str(v, "Platform", "linux");
         json_set_str(v, "MountLabel", "");
@@ -213,154 +204,48 @@ static json_t *inspect_json(struct request *req, struct container *c)
 void containers_inspect(struct request *req)
 {
         _cleanup_(container_unrefp) struct container *c = containers_lookup(req);
-        if (c)
-                reply_json(req, MHD_HTTP_OK, inspect_json(req, c));
+        if (!c)
+                return;
+        /* A copy taken under the container's lock: a concurrent rename or
+         * exit changes the record, never what is being rendered. */
+        _cleanup_(container_snapshot_release) struct container_snapshot snap;
+        container_snapshot_init(&snap, c);
+        reply_json(req, MHD_HTTP_OK, inspect_json(req, &snap));
 }
 
-static char *command_string(struct container *c)
+/* limit: a number; absent, empty or <= 0 is no limit. */
+static int limit_of(struct request *req, long *ret)
 {
-        struct buf b;
-        buf_init(&b, 0);
-        const char *keys[] = {"Entrypoint", "Cmd"};
-        for (size_t k = 0; k < 2; k++) {
-                size_t i;
-                json_t *v;
-                json_array_foreach(json_object_get(c->config, keys[k]), i, v)
-                {
-                        const char *s = json_string_value(v);
-                        if (!s)
-                                continue;
-                        if (b.len)
-                                buf_append(&b, " ", 1);
-                        /* Docker joins the words with spaces, unquoted. */
-                        buf_append(&b, s, strlen(s));
-                }
+        const char *ls = req_query(req, "limit");
+        char *end;
+        *ret = -1;
+        if (!ls || !*ls)
+                return 0;
+        errno = 0;
+        long v = strtol(ls, &end, 10);
+        if (*end || errno || v < INT_MIN || v > INT_MAX) {
+                /* dockerd's words (strconv.Atoi), with 400 rather than its 500 */
+                reply_errorf(req, KERR_INVALID, "strconv.Atoi: parsing \"%s\": %s", ls,
+                             *end ? "invalid syntax" : "value out of range");
+                return -1;
         }
-        return buf_steal(&b);
-}
-
-static json_t *list_item(struct container *c, int64_t now)
-{
-        char status[128];
-        container_status_text(c, now, status, sizeof(status));
-        char name[300];
-        snprintf(name, sizeof(name), "/%s", c->name);
-        char *cmd = command_string(c);
-        json_t *labels = json_object_get(c->config, "Labels");
-        pthread_mutex_lock(&c->lock);
-        const char *state = container_state_name(c->state);
-        pthread_mutex_unlock(&c->lock);
-        json_t *v = json_pack(
-                "{ss s[s] ss ss ss sI s[] so ss ss s{ss} s{s{}} so}", "Id", c->id, "Names", name,
-                "Image", c->image_ref, "ImageID", c->image_id, "Command", cmd, "Created",
-                (json_int_t)(c->created_ns / 1000000000), "Ports", "Labels",
-                json_is_object(labels) ? json_incref(labels) : json_object(), "State", state,
-                "Status", status,
-                "HostConfig", "NetworkMode",
-                json_get_str(c->host_config, "NetworkMode") ? json_get_str(c->host_config, "NetworkMode")
-                                                            : "bridge",
-                "NetworkSettings", "Networks", "Mounts", mounts_json(c));
-        free(cmd);
-        return v;
-}
-
-static bool name_matches(const struct filters *f, struct container *c)
-{
-        size_t n = filters_count(f, "name");
-        for (size_t i = 0; i < n; i++)
-                if (strstr(c->name, filters_get(f, "name", i)[0] == '/' ? filters_get(f, "name", i) + 1
-                                                                          : filters_get(f, "name", i)))
-                        return true;
-        return n == 0;
-}
-
-static bool any_value(const struct filters *f, const char *key, const char *value, bool prefix)
-{
-        size_t n = filters_count(f, key);
-        for (size_t i = 0; i < n; i++) {
-                const char *want = filters_get(f, key, i);
-                if (prefix ? strncmp(value, want, strlen(want)) == 0 : strcmp(value, want) == 0)
-                        return true;
-        }
-        return n == 0;
-}
-
-static bool list_match(const struct filters *f, struct container *c)
-{
-        pthread_mutex_lock(&c->lock);
-        const char *state = container_state_name(c->state);
-        int code = c->exit_code;
-        bool exited = c->state == CONTAINER_EXITED;
-        pthread_mutex_unlock(&c->lock);
-        if (!any_value(f, "id", c->id, true) || !name_matches(f, c) ||
-            !any_value(f, "status", state, false) ||
-            !filters_match_labels(f, "label", json_object_get(c->config, "Labels")))
-                return false;
-        if (filters_count(f, "exited")) {
-                char s[16];
-                snprintf(s, sizeof(s), "%d", code);
-                if (!exited || !any_value(f, "exited", s, false))
-                        return false;
-        }
-        if (filters_count(f, "ancestor") && !any_value(f, "ancestor", c->image_ref, false) &&
-            !any_value(f, "ancestor", c->image_id, true))
-                return false;
-        return true;
+        *ret = v;
+        return 0;
 }
 
 void containers_list(struct request *req)
 {
-        static const char *const keys[] = {"id", "name", "label", "status", "exited", "ancestor",
-                                           "before", "since", "network", "volume", "health",
-                                           "publish", "expose", "is-task", NULL};
-        struct filters f = {0};
-        struct kerr err = {0};
-        if (filters_parse(req_query(req, "filters"), keys, &f, &err) < 0) {
-                reply_error(req, &err);
+        struct container_list_opts o = {.filters = req_query(req, "filters"),
+                                        .all = req_query_bool(req, "all", false),
+                                        .size = req_query_bool(req, "size", false)};
+        if (limit_of(req, &o.limit) < 0)
                 return;
-        }
-        bool all = req_query_bool(req, "all", false);
-        const char *ls = req_query(req, "limit");
-        long limit = ls ? strtol(ls, NULL, 10) : -1;
-        if (limit > 0)
-                all = true;
-        struct container **list;
-        size_t n;
-        engine_container_list(req->engine, &list, &n);
-        /* before/since name containers; the list is newest first. */
-        const char *before = filters_get(&f, "before", 0), *since = filters_get(&f, "since", 0);
-        bool seen_before = before == NULL;
-        json_t *out = json_array();
-        int64_t now = now_ns();
-        for (size_t i = 0; i < n; i++) {
-                struct container *c = list[i];
-                bool is_before = before && (strcmp(c->name, before[0] == '/' ? before + 1 : before) == 0 ||
-                                            strncmp(c->id, before, strlen(before)) == 0);
-                bool is_since = since && (strcmp(c->name, since[0] == '/' ? since + 1 : since) == 0 ||
-                                          strncmp(c->id, since, strlen(since)) == 0);
-                if (is_since)
-                        break;
-                if (is_before) {
-                        seen_before = true;
-                        continue;
-                }
-                if (!seen_before)
-                        continue;
-                pthread_mutex_lock(&c->lock);
-                bool running = c->state == CONTAINER_RUNNING || c->state == CONTAINER_PAUSED ||
-                               c->state == CONTAINER_RESTARTING;
-                pthread_mutex_unlock(&c->lock);
-                if (!all && !running && !filters_count(&f, "status") && !filters_count(&f, "exited"))
-                        continue;
-                if (!list_match(&f, c))
-                        continue;
-                if (limit > 0 && (long)json_array_size(out) >= limit)
-                        break;
-                json_array_append_new(out, list_item(c, now));
-        }
-        engine_container_list_free(list, n);
-        filters_release(&f);
-        reply_json(req, MHD_HTTP_OK, out);
+        struct kerr err = {0};
+        json_t *out;
+        if (container_list(req->engine, &o, &out, &err) < 0)
+                reply_error(req, &err);
+        else
+                reply_json(req, MHD_HTTP_OK, out);
 }
 
 void containers_rename(struct request *req)
@@ -399,38 +284,12 @@ void containers_delete(struct request *req)
 
 void containers_prune(struct request *req)
 {
-        static const char *const keys[] = {"until", "label", "label!", NULL};
-        struct filters f = {0};
         struct kerr err = {0};
-        if (filters_parse(req_query(req, "filters"), keys, &f, &err) < 0) {
+        json_t *out;
+        if (container_prune(req->engine, req_query(req, "filters"), &out, &err) < 0)
                 reply_error(req, &err);
-                return;
-        }
-        const char *until = filters_get(&f, "until", 0);
-        int64_t until_ns = until ? (int64_t)strtoll(until, NULL, 10) * 1000000000 : 0;
-        struct container **list;
-        size_t n;
-        engine_container_list(req->engine, &list, &n);
-        json_t *deleted = json_array();
-        for (size_t i = 0; i < n; i++) {
-                struct container *c = list[i];
-                pthread_mutex_lock(&c->lock);
-                bool stopped = c->state == CONTAINER_EXITED || c->state == CONTAINER_CREATED ||
-                               c->state == CONTAINER_DEAD;
-                pthread_mutex_unlock(&c->lock);
-                if (!stopped || (until_ns && c->created_ns >= until_ns) ||
-                    !filters_match_labels(&f, "label", json_object_get(c->config, "Labels")))
-                        continue;
-                struct kerr e2 = {0};
-                if (engine_container_remove(req->engine, c, false, false, &e2) == 0)
-                        json_array_append_new(deleted, json_string(c->id));
-        }
-        engine_container_list_free(list, n);
-        filters_release(&f);
-        reply_json(req, MHD_HTTP_OK,
-                   json_pack("{so sI}", "ContainersDeleted",
-                             json_array_size(deleted) ? deleted : (json_decref(deleted), json_null()),
-                             "SpaceReclaimed", (json_int_t)0));
+        else
+                reply_json(req, MHD_HTTP_OK, out);
 }
 
 /* --- wait: headers now, body at the condition --- */

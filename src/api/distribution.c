@@ -14,7 +14,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/xalloc.h"
-#include "engine/image-registry.h"
+#include "engine/transfer/transfer.h"
 
 #include <errno.h>
 #include <pthread.h>

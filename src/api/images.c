@@ -6,12 +6,11 @@
 #include "reply.h"
 
 #include "base/cleanup.h"
-#include "base/filters.h"
 #include "base/fs.h"
 #include "base/json.h"
 #include "base/xalloc.h"
 #include "engine/engine.h"
-#include "engine/image.h"
+#include "engine/image/image.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -175,20 +174,6 @@ void images_create(struct request *req)
         images_import(req);
 }
 
-static const char *const list_keys[] = {"dangling", "label", "reference", "before", "since",
-                                        NULL};
-static const char *const prune_keys[] = {"dangling", "label", "label!", "until", NULL};
-
-static bool parse_filters(struct request *req, const char *const *keys, struct filters *ret)
-{
-        struct kerr err = {0};
-        if (filters_parse(req_query(req, "filters"), keys, ret, &err) < 0) {
-                reply_error(req, &err);
-                return false;
-        }
-        return true;
-}
-
 /* VirtualSize went away in API 1.44. */
 static void add_legacy_sizes(struct request *req, json_t *img)
 {
@@ -211,13 +196,9 @@ static void add_legacy_none(struct request *req, json_t *img)
 
 void images_list(struct request *req)
 {
-        struct filters f;
-        if (!parse_filters(req, list_keys, &f))
-                return;
         struct kerr err = {0};
-        json_t *v = engine_image_list(req->engine, &f, req_query_bool(req, "shared-size", false),
-                                      &err);
-        filters_release(&f);
+        json_t *v = engine_image_list(req->engine, req_query(req, "filters"),
+                                      req_query_bool(req, "shared-size", false), &err);
         if (!v) {
                 reply_error(req, &err);
                 return;
@@ -280,12 +261,8 @@ void images_remove(struct request *req)
 
 void images_prune(struct request *req)
 {
-        struct filters f;
-        if (!parse_filters(req, prune_keys, &f))
-                return;
         struct kerr err = {0};
-        json_t *v = engine_image_prune(req->engine, &f, &err);
-        filters_release(&f);
+        json_t *v = engine_image_prune(req->engine, req_query(req, "filters"), &err);
         if (!v)
                 reply_error(req, &err);
         else

@@ -5,18 +5,22 @@
 #include "reply.h"
 #include "stream.h"
 
+#include "base/buf.h"
 #include "base/json.h"
 #include "base/xalloc.h"
-#include "engine/container.h"
+#include "engine/container/container.h"
 #include "engine/engine.h"
-#include "engine/logs.h"
+#include "engine/container/logs.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#define LOGS_BATCH (256 * 1024) /* frames are sent in batches of this size */
 
 struct logs_job {
         struct engine *engine;
@@ -25,13 +29,21 @@ struct logs_job {
         struct api_stream *s;
         struct log_opts opts;
         bool tty, timestamps;
+        struct buf out; /* frames not yet handed to the stream */
 };
+
+static int flush(struct logs_job *j)
+{
+        int r = api_stream_write(j->s, j->out.data, j->out.len);
+        j->out.len = 0;
+        return r;
+}
 
 static int on_entry(void *cls, const struct log_entry *e)
 {
         struct logs_job *j = cls;
-        if (!e) /* a probe while following: is anyone still listening? */
-                return api_stream_write(j->s, "", 0);
+        if (!e) /* the end of a read: send what is batched; is anyone still listening? */
+                return flush(j);
         char ts[48] = "";
         size_t tslen = 0;
         if (j->timestamps) {
@@ -39,21 +51,26 @@ static int on_entry(void *cls, const struct log_entry *e)
                 time_t sec = (time_t)(e->time_ns / 1000000000);
                 struct tm tm;
                 gmtime_r(&sec, &tm);
-                tslen = (size_t)snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ ",
-                                         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                                         tm.tm_min, tm.tm_sec, (long long)(e->time_ns % 1000000000));
+                tslen =
+                    (size_t)snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ ",
+                                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                                     tm.tm_min, tm.tm_sec, (long long)(e->time_ns % 1000000000));
         }
         if (!j->tty) {
                 uint32_t n = (uint32_t)(tslen + e->len);
-                unsigned char hdr[8] = {(unsigned char)e->stream, 0, 0, 0, (unsigned char)(n >> 24),
-                                        (unsigned char)(n >> 16), (unsigned char)(n >> 8),
+                unsigned char hdr[8] = {(unsigned char)e->stream,
+                                        0,
+                                        0,
+                                        0,
+                                        (unsigned char)(n >> 24),
+                                        (unsigned char)(n >> 16),
+                                        (unsigned char)(n >> 8),
                                         (unsigned char)n};
-                if (api_stream_write(j->s, hdr, sizeof(hdr)) < 0)
-                        return -EPIPE;
+                buf_append(&j->out, hdr, sizeof(hdr));
         }
-        if (tslen && api_stream_write(j->s, ts, tslen) < 0)
-                return -EPIPE;
-        return api_stream_write(j->s, e->data, e->len);
+        buf_append(&j->out, ts, tslen);
+        buf_append(&j->out, e->data, e->len);
+        return j->out.len >= LOGS_BATCH ? flush(j) : 0;
 }
 
 static void *logs_thread(void *arg)
@@ -62,6 +79,7 @@ static void *logs_thread(void *arg)
         struct kerr err = {0};
         engine_logs_read(j->files, j->c, &j->opts, on_entry, j, &err);
         log_files_free(j->files);
+        buf_release(&j->out);
         api_stream_close(j->s);
         api_stream_unref(j->s);
         container_unref(j->c);
@@ -79,7 +97,7 @@ static int parse_unix_time(const char *s, int64_t *ret)
         char *end;
         errno = 0;
         long long sec = strtoll(s, &end, 10);
-        if (errno || end == s)
+        if (end == s || (errno && errno != ERANGE)) /* ERANGE: clamped below */
                 return -EINVAL;
         int64_t ns = 0;
         if (*end == '.') {
@@ -92,7 +110,33 @@ static int parse_unix_time(const char *s, int64_t *ret)
         }
         if (*end)
                 return -EINVAL;
-        *ret = (int64_t)sec * 1000000000 + ns;
+        /* Past what nanoseconds in 64 bits hold (year 2262): the far future
+         * or past, not an overflow. */
+        if (sec > INT64_MAX / 1000000000 - 1)
+                *ret = INT64_MAX;
+        else if (sec < INT64_MIN / 1000000000 + 1)
+                *ret = INT64_MIN;
+        else
+                *ret = (int64_t)sec * 1000000000 + (sec < 0 ? -ns : ns);
+        return 0;
+}
+
+/* "all", "", -1 or a count of lines. A count past what any log holds
+ * (even past 64 bits) is the whole log, as dockerd treats it; other
+ * negative numbers and non-numbers are refused (dockerd reads them as
+ * "all"). */
+static int parse_tail(const char *s, long *ret)
+{
+        *ret = -1;
+        if (!s || !s[0] || strcmp(s, "all") == 0 || strcmp(s, "-1") == 0)
+                return 0;
+        size_t n = strspn(s, "0123456789");
+        if (n == 0 || s[n])
+                return -EINVAL;
+        errno = 0;
+        char *end;
+        long v = strtol(s, &end, 10);
+        *ret = errno == ERANGE ? -1 : v;
         return 0;
 }
 
@@ -105,22 +149,18 @@ void containers_logs(struct request *req)
                 return;
         }
         struct logs_job *j = xnew0(struct logs_job);
+        buf_init(&j->out, 0);
         j->engine = req->engine;
         j->c = c;
         j->opts.want_stdout = req_query_bool(req, "stdout", false);
         j->opts.want_stderr = req_query_bool(req, "stderr", false);
         j->opts.follow = req_query_bool(req, "follow", false);
         j->timestamps = req_query_bool(req, "timestamps", false);
-        j->tty = json_is_true(json_object_get(c->config, "Tty"));
-        const char *tail = req_query(req, "tail");
-        j->opts.tail = -1;
-        if (tail && tail[0] && strcmp(tail, "all") != 0) {
-                char *end;
-                long n = strtol(tail, &end, 10);
-                j->opts.tail = (*end || n < 0) ? -1 : n;
-        }
+        j->tty = container_is_tty(c);
         const char *bad = NULL;
-        if (!j->opts.want_stdout && !j->opts.want_stderr)
+        if (parse_tail(req_query(req, "tail"), &j->opts.tail) < 0)
+                bad = "invalid value for \"tail\": want \"all\" or a number of lines";
+        else if (!j->opts.want_stdout && !j->opts.want_stderr)
                 bad = "You must choose at least one stream";
         else if (parse_unix_time(req_query(req, "since"), &j->opts.since_ns) < 0)
                 bad = "invalid value for \"since\"";
@@ -133,8 +173,8 @@ void containers_logs(struct request *req)
                 return;
         }
         const char *ct = !j->tty && api_version_at_least(req->version, 1, 42)
-                                 ? "application/vnd.docker.multiplexed-stream"
-                                 : "application/vnd.docker.raw-stream";
+                             ? "application/vnd.docker.multiplexed-stream"
+                             : "application/vnd.docker.raw-stream";
         j->files = engine_logs_open(req->engine, c);
         j->s = reply_async(req, MHD_HTTP_OK, ct);
         if (api_worker_spawn(logs_thread, j) < 0) {

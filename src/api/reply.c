@@ -112,10 +112,10 @@ void reply_error(struct request *req, const struct kerr *err)
 
 void reply_errorf(struct request *req, enum kerr_kind kind, const char *fmt, ...)
 {
-        struct kerr err = {.kind = kind};
+        struct kerr err = {0};
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err.msg, sizeof(err.msg), fmt, ap);
+        kerr_setv(&err, kind, 0, fmt, ap);
         va_end(ap);
         reply_error(req, &err);
 }

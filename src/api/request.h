@@ -33,7 +33,9 @@ struct request {
         void *body_state;
         void (*body_state_free)(void *state);
         int body_error;
+        uint64_t body_streamed; /* bytes given to the body callback so far */
         bool started;  /* first access callback done */
+        bool path_has_nul; /* the raw target's path has a %00 (refused) */
         bool replied;  /* a response was queued */
         int status;    /* status of the queued response, for the log */
         bool queue_failed;

@@ -9,11 +9,15 @@
 #include <string.h>
 
 static const struct route routes[] = {
-#define ROUTE(m, p, h, b) {#m, p, h, b, NULL},
-#define ROUTE_STREAM(m, p, h, cb) {#m, p, h, SIZE_MAX, cb}, /* the callback bounds it */
+#define ROUTE(m, p, h, b)                {#m, p, h, b, NULL, false},
+#define ROUTE_WORKER(m, p, h, b)         {#m, p, h, b, NULL, true},
+#define ROUTE_STREAM(m, p, h, cb)        {#m, p, h, ROUTE_SPOOL_MAX, cb, false},
+#define ROUTE_STREAM_WORKER(m, p, h, cb) {#m, p, h, ROUTE_SPOOL_MAX, cb, true},
 #include "routes.def"
 #undef ROUTE
+#undef ROUTE_WORKER
 #undef ROUTE_STREAM
+#undef ROUTE_STREAM_WORKER
 };
 
 const struct route *router_table(size_t *ret_count)

@@ -13,13 +13,18 @@ typedef void (*api_handler)(struct request *req);
 typedef int (*api_body_cb)(struct request *req, const char *data, size_t len);
 
 #define ROUTE_PARAMS_MAX 4
+/* The bound on a streamed (ROUTE_STREAM) body: what a load or import may
+ * spool to disk. A body past it is answered 413, so one request cannot fill
+ * the data root's disk; the largest images are a few GiB. */
+#define ROUTE_SPOOL_MAX ((size_t)16 * 1024 * 1024 * 1024)
 
 struct route {
         const char *method;
         const char *pattern;
         api_handler handler; /* NULL: not implemented, answered with 501 */
-        size_t body_max;
+        size_t body_max;     /* bytes of body accepted, buffered or streamed */
         api_body_cb body_cb; /* NULL: the body is buffered in req->body */
+        bool on_worker;      /* slow: the handler runs on a worker thread */
 };
 
 struct route_match {

@@ -11,11 +11,12 @@
 struct engine;
 struct api_stream;
 struct api_hijack;
+struct api_acceptor;
 
 struct api_listener {
         char *path;
+        int fd; /* listening socket, accepted on by accept.c; -1 once closed */
         struct MHD_Daemon *mhd;
-        bool quiesced;
 };
 
 struct api_server {
@@ -28,4 +29,5 @@ struct api_server {
         struct api_stream *streams; /* open async bodies (stream.c) */
         struct api_hijack *hijacks; /* upgraded connections (hijack.c) */
         int nhijacks;
+        struct api_acceptor *acceptor; /* accept.c */
 };

@@ -90,7 +90,8 @@ static json_t *info_runtimes(const struct engine *e)
 static json_t *info_security_options(const struct host_info *h)
 {
         json_t *a = json_array();
-        if (h->seccomp)
+        /* Claimed only once a profile is applied to every container. */
+        if (h->seccomp_profile)
                 json_array_append_new(a, json_string("name=seccomp,profile=builtin"));
         if (h->cgroup.version == 2)
                 json_array_append_new(a, json_string("name=cgroupns"));
@@ -129,7 +130,8 @@ static void info_cgroup_fields(json_t *v, const struct host_info *h)
         json_set_bool(v, "CPUShares", h->cgroup.cpu);
         json_set_bool(v, "CPUSet", false);
         json_set_bool(v, "PidsLimit", h->cgroup.pids);
-        json_set_bool(v, "OomKillDisable", h->cgroup.version == 1 && h->cgroup.memory);
+        /* kedge refuses HostConfig.OomKillDisable: it never disables it. */
+        json_set_bool(v, "OomKillDisable", false);
         json_set_bool(v, "KernelMemoryTCP", false);
         json_set_str(v, "CgroupDriver", "cgroupfs");
         json_set_str(v, "CgroupVersion", h->cgroup.version == 2 ? "2" : "1");

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,9 @@ void buf_release(struct buf *b)
 int buf_append(struct buf *b, const void *data, size_t n)
 {
         if (b->max && (n > b->max || b->len > b->max - n))
+                return -E2BIG;
+        /* Unbounded buffers too stop short of overflowing the doubling. */
+        if (n > SIZE_MAX / 4 - b->len)
                 return -E2BIG;
         if (b->len + n + 1 > b->cap) {
                 size_t cap = b->cap ? b->cap : 256;

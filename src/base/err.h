@@ -25,13 +25,18 @@ enum kerr_kind {
 struct kerr {
         enum kerr_kind kind;
         int errnum; /* positive errno, or 0 */
-        char msg[1024];
+        char msg[1024]; /* valid UTF-8 when the formatted text was */
 };
 
 /* Sets err (if not NULL) and returns -errnum, or -EIO when errnum is 0, so
- * callers can write `return kerr_set(err, ...)`. errnum may be given negative. */
+ * callers can write `return kerr_set(err, ...)`. errnum may be given negative.
+ * A message longer than msg is cut on a UTF-8 character boundary, so a
+ * valid UTF-8 message stays valid (kerr_wrap likewise). */
 int kerr_set(struct kerr *err, enum kerr_kind kind, int errnum, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
+
+int kerr_setv(struct kerr *err, enum kerr_kind kind, int errnum, const char *fmt, va_list ap)
+        __attribute__((format(printf, 4, 0)));
 
 /* Prefixes the existing message: "context: old message". Returns -errnum. */
 int kerr_wrap(struct kerr *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

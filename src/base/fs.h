@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* mkdir -p with mode for every created component. */
@@ -55,3 +56,9 @@ void fs_sweep_dir_at(int rootfd, const char *dir, bool (*keep)(void *cls, const 
 /* Finds an executable called name in $PATH (absolute entries only); fills
  * path and returns true when found. */
 bool fs_find_on_path(const char *name, char *path, size_t size);
+
+/* Bytes held in the tree at path (fs-usage.c), as Docker sizes a
+ * container's writable layer: every entry but directories, symlinks not
+ * followed, each hard-linked inode once, other mounts not entered. A
+ * missing path is -ENOENT. */
+int fs_tree_usage(const char *path, uint64_t *ret);

@@ -1,10 +1,11 @@
 #include "engine.h"
 
-#include "container.h"
-#include "image.h"
+#include "engine/container/container.h"
+#include "engine/image/image.h"
 
 #include "base/fs.h"
 #include "base/xalloc.h"
+#include "runtime/seccomp.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -33,33 +34,6 @@ static const char *backing_fs_name(const char *path)
                 if ((unsigned long)st.f_type == names[i].magic)
                         return names[i].name;
         return "unknown";
-}
-
-static void find_runtimes(struct engine *e)
-{
-        /* The built-in runtime is this executable; external OCI runtimes are
-         * offered when the host has them. */
-        e->runtimes[0].name = "kedge";
-        snprintf(e->runtimes[0].path, sizeof(e->runtimes[0].path), "%s", e->self_path);
-        e->nruntimes = 1;
-        static const char *const external[] = {"runc", "crun", "runsc"};
-        for (size_t i = 0; i < ARRAY_SIZE(external) && e->nruntimes < ENGINE_RUNTIMES_MAX; i++) {
-                struct engine_runtime *rt = &e->runtimes[e->nruntimes];
-                if (fs_find_on_path(external[i], rt->path, sizeof(rt->path))) {
-                        rt->name = external[i];
-                        e->nruntimes++;
-                }
-        }
-}
-
-const struct engine_runtime *engine_runtime_find(const struct engine *e, const char *name)
-{
-        if (!name || !name[0])
-                return &e->runtimes[0];
-        for (int i = 0; i < e->nruntimes; i++)
-                if (strcmp(e->runtimes[i].name, name) == 0)
-                        return &e->runtimes[i];
-        return NULL;
 }
 
 static char **strv_copy(const char *const *v)
@@ -139,6 +113,19 @@ struct engine *engine_new(const struct engine_config *cfg, struct kerr *err)
         self[n > 0 ? n : 0] = 0;
         e->self_path = xstrdup(self);
 
+        /* Paths under the roots are built in PATH_MAX buffers with at most
+         * ENGINE_PATH_TAIL_MAX bytes after the root (ids, file names): a root
+         * longer than that leaves would truncate them, so it is refused
+         * here instead of failing somewhere later. */
+        const char *const roots[][2] = {{"data root", cfg->data_root},
+                                        {"exec root", cfg->exec_root}};
+        for (size_t i = 0; i < ARRAY_SIZE(roots); i++)
+                if (strlen(roots[i][1]) > PATH_MAX - ENGINE_PATH_TAIL_MAX) {
+                        kerr_set(err, KERR_INVALID, ENAMETOOLONG,
+                                 "%s is %zu bytes long: kedge takes at most %d", roots[i][0],
+                                 strlen(roots[i][1]), PATH_MAX - ENGINE_PATH_TAIL_MAX);
+                        return NULL;
+                }
         if (cfg->exec_root[0] != '/') {
                 kerr_set(err, KERR_INVALID, EINVAL, "exec root '%s' must be an absolute path",
                          cfg->exec_root);
@@ -156,7 +143,8 @@ struct engine *engine_new(const struct engine_config *cfg, struct kerr *err)
         /* Layers and blobs a crash left unreferenced go before anyone looks. */
         engine_image_sweep(e, NULL);
         host_info_probe(&e->host);
-        find_runtimes(e);
+        e->host.seccomp_profile = e->host.seccomp && rt_seccomp_supported();
+        engine_runtimes_find(e);
         e->backing_fs = backing_fs_name(cfg->data_root);
         if (cfg->shim_blob && load_shim(e, cfg->shim_blob, cfg->shim_blob_len, err) < 0)
                 return NULL;
@@ -193,77 +181,3 @@ struct engine *engine_free(struct engine *e)
         return NULL;
 }
 
-struct trash_job {
-        struct engine *e;
-        char name[64];
-};
-
-static void *trash_main(void *arg)
-{
-        struct trash_job *j = arg;
-        struct engine *e = j->e;
-        int tmp = openat(e->store->root_fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (tmp >= 0) {
-                fs_rm_rf_at(tmp, j->name);
-                close(tmp);
-        }
-        free(j);
-        pthread_mutex_lock(&e->trash_lock);
-        if (--e->trash_pending == 0)
-                pthread_cond_broadcast(&e->trash_done);
-        pthread_mutex_unlock(&e->trash_lock);
-        return NULL;
-}
-
-void engine_trash(struct engine *e, const char *rel)
-{
-        struct trash_job *j = xnew0(struct trash_job);
-        j->e = e;
-        pthread_mutex_lock(&e->trash_lock);
-        snprintf(j->name, sizeof(j->name), "trash-%u-%ld", ++e->trash_seq, (long)getpid());
-        pthread_mutex_unlock(&e->trash_lock);
-        char dst[128];
-        snprintf(dst, sizeof(dst), "tmp/%s", j->name);
-        pthread_t t;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        pthread_attr_setstacksize(&attr, 128 * 1024);
-        bool moved = renameat(e->store->root_fd, rel, e->store->root_fd, dst) == 0;
-        pthread_mutex_lock(&e->trash_lock);
-        e->trash_pending++;
-        pthread_mutex_unlock(&e->trash_lock);
-        if (!moved || pthread_create(&t, &attr, trash_main, j) != 0) {
-                /* Not movable (gone already, or odd): remove it here. */
-                fs_rm_rf_at(e->store->root_fd, moved ? dst : rel);
-                free(j);
-                pthread_mutex_lock(&e->trash_lock);
-                e->trash_pending--;
-                pthread_mutex_unlock(&e->trash_lock);
-        }
-        pthread_attr_destroy(&attr);
-}
-
-int engine_info_get(struct engine *e, struct engine_info *ret, struct kerr *err)
-{
-        struct engine_info info = {0};
-        const struct {
-                int64_t *dst;
-                const char *sql;
-        } counts[] = {
-                {&info.containers, "SELECT count(*) FROM containers"},
-                {&info.running, "SELECT count(*) FROM containers WHERE state = 'running'"},
-                {&info.paused, "SELECT count(*) FROM containers WHERE state = 'paused'"},
-                {&info.stopped,
-                 "SELECT count(*) FROM containers WHERE state NOT IN ('running','paused')"},
-                {&info.images, "SELECT count(*) FROM images"},
-        };
-        for (size_t i = 0; i < ARRAY_SIZE(counts); i++) {
-                int r = store_query_int(e->store, counts[i].sql, counts[i].dst, err);
-                if (r < 0)
-                        return kerr_wrap(err, "count engine objects");
-        }
-        info.default_runtime = "kedge";
-        *ret = info;
-        return 0;
-}

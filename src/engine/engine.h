@@ -2,7 +2,7 @@
  * events. Knows nothing of HTTP; api/ calls it and renders its results. */
 #pragma once
 
-#include "engine/host.h"
+#include "engine/core/host.h"
 
 #include "base/cleanup.h"
 #include "base/err.h"
@@ -33,6 +33,11 @@ struct engine_config {
 
 #define ENGINE_RUNTIMES_MAX 4
 
+/* The most any path kedge builds adds after the data or exec root
+ * ("/containers/<64 hex>/bundle/config.json" and the like); engine_new
+ * refuses roots longer than PATH_MAX minus this. */
+#define ENGINE_PATH_TAIL_MAX 1024
+
 struct engine_runtime {
         const char *name;
         char path[4096];
@@ -59,6 +64,7 @@ struct engine {
         pthread_mutex_t containers_lock;
         struct container **containers;
         size_t ncontainers, containers_cap;
+        struct sqlite3 *containers_db; /* their own connection (store_connect) */
         /* Shim watcher (container-run.c). */
         int monitor_epfd, monitor_evfd;
         pthread_t monitor_thread;
@@ -91,3 +97,5 @@ void engine_trash(struct engine *e, const char *rel);
 int engine_info_get(struct engine *e, struct engine_info *ret, struct kerr *err);
 /* The runtime named name ("" = the built-in one), or NULL. Borrowed. */
 const struct engine_runtime *engine_runtime_find(const struct engine *e, const char *name);
+/* At start: the built-in runtime, then external OCI runtimes on PATH. */
+void engine_runtimes_find(struct engine *e);

@@ -145,7 +145,7 @@ void platform_host(struct platform *ret)
                 snprintf(u.machine, sizeof(u.machine), "x86_64");
         const char *variant;
         const char *arch = arch_of_machine(u.machine, &variant);
-        snprintf(ret->arch, sizeof(ret->arch), "%s", arch);
+        snprintf(ret->arch, sizeof(ret->arch), "%.31s", arch); /* Go names: short */
         snprintf(ret->variant, sizeof(ret->variant), "%s", variant);
 }
 

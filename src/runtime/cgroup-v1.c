@@ -3,6 +3,7 @@
 
 #include "base/cleanup.h"
 #include "base/xalloc.h"
+#include "devices.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -69,6 +70,25 @@ static int set_pids(const struct rt_cgroup *cg, const struct rt_resources *res, 
         return 0;
 }
 
+/* Rule by rule, in order: "a" to devices.deny first empties the group's
+ * list and makes deny its default. */
+static int set_devices(const struct rt_cgroup *cg, const struct rt_resources *res,
+                       struct kerr *err)
+{
+        _cleanup_free_ char *dir = dir_of(cg, "devices");
+        size_t n;
+        _cleanup_free_ struct rt_device_rule *rules = rt_devices_effective(res, &n);
+        for (size_t i = 0; i < n; i++) {
+                char line[64];
+                const char *file;
+                rt_devices_v1_line(&rules[i], line, sizeof(line), &file);
+                int r = rt_cgroup_write(dir, file, line, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int v1_create(const struct rt_cgroup *cg, const struct rt_resources *res, struct kerr *err)
 {
         for (size_t i = 0; i < ARRAY_SIZE(controllers); i++) {
@@ -85,10 +105,16 @@ static int v1_create(const struct rt_cgroup *cg, const struct rt_resources *res,
             (res->pids_limit && !mounted(cg, "pids")))
                 return kerr_set(err, KERR_INVALID, EOPNOTSUPP,
                                 "a requested limit's controller is not mounted");
+        /* A device policy that cannot be applied must not be skipped:
+         * the container would get every device of the host. */
+        if (res->devices_set && !mounted(cg, "devices"))
+                return kerr_set(err, KERR_INVALID, EOPNOTSUPP,
+                                "the devices cgroup controller is not mounted");
         int r;
         if ((want_mem && (r = set_memory(cg, res, err)) < 0) ||
             (want_cpu && (r = set_cpu(cg, res, err)) < 0) ||
-            (res->pids_limit && (r = set_pids(cg, res, err)) < 0))
+            (res->pids_limit && (r = set_pids(cg, res, err)) < 0) ||
+            (res->devices_set && (r = set_devices(cg, res, err)) < 0))
                 return r;
         return 0;
 }

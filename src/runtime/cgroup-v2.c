@@ -6,6 +6,7 @@
 #include "base/cleanup.h"
 #include "base/fs.h"
 #include "base/xalloc.h"
+#include "devices.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -116,12 +117,23 @@ static int set_cpu(const char *dir, const struct rt_resources *res, struct kerr 
         return rt_cgroup_writef(dir, "cpu.max", err, "max %" PRIu64, period);
 }
 
+static int set_devices(const char *dir, const struct rt_resources *res, struct kerr *err)
+{
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return kerr_set(err, KERR_INTERNAL, errno, "open %s: %m", dir);
+        size_t n;
+        _cleanup_free_ struct rt_device_rule *rules = rt_devices_effective(res, &n);
+        return rt_devices_bpf_attach(fd, rules, n, err);
+}
+
 static int v2_create(const struct rt_cgroup *cg, const struct rt_resources *res, struct kerr *err)
 {
         _cleanup_free_ char *dir = dir_of(cg);
         int r;
         if ((r = delegate(cg, err)) < 0 || (r = rt_cgroup_mkdir(dir, err)) < 0 ||
-            (r = set_memory(dir, res, err)) < 0 || (r = set_cpu(dir, res, err)) < 0)
+            (r = set_memory(dir, res, err)) < 0 || (r = set_cpu(dir, res, err)) < 0 ||
+            (res->devices_set && (r = set_devices(dir, res, err)) < 0))
                 return r;
         if (res->pids_limit > 0)
                 return rt_cgroup_writef(dir, "pids.max", err, "%" PRId64, res->pids_limit);

@@ -5,6 +5,7 @@
 #include "base/fs.h"
 #include "base/xalloc.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -114,4 +115,33 @@ int rt_cgroup_rmdir(const char *dir, struct kerr *err)
                 nanosleep(&(struct timespec){.tv_nsec = 5 * 1000 * 1000}, NULL);
         }
         return kerr_set(err, KERR_INTERNAL, errno, "rmdir %s: %m", dir);
+}
+
+int rt_cgroup_remove_everywhere(const char *root, const char *path, struct kerr *err)
+{
+        if (!path || !path[0] || strstr(path, ".."))
+                return kerr_set(err, KERR_INVALID, EINVAL, "cgroup path '%s' is not valid",
+                                path ? path : "");
+        while (*path == '/')
+                path++;
+        int ret = 0;
+        if (rt_cgroup_detect(root) == 2) {
+                _cleanup_free_ char *dir = xasprintf("%s/%s", root, path);
+                return rt_cgroup_rmdir(dir, err);
+        }
+        DIR *d = opendir(root);
+        if (!d)
+                return errno == ENOENT ? 0 : kerr_set(err, KERR_INTERNAL, errno, "open %s: %m", root);
+        for (struct dirent *de; (de = readdir(d));) {
+                /* "cpu" and "cpuacct" may be symlinks to "cpu,cpuacct": a
+                 * second rmdir of the same group is ENOENT, which is fine. */
+                if (de->d_name[0] == '.' || de->d_type == DT_REG)
+                        continue;
+                _cleanup_free_ char *dir = xasprintf("%s/%s/%s", root, de->d_name, path);
+                int r = rt_cgroup_rmdir(dir, ret < 0 ? NULL : err);
+                if (r < 0 && ret == 0)
+                        ret = r;
+        }
+        closedir(d);
+        return ret;
 }

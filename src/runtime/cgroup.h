@@ -29,3 +29,9 @@ int rt_cgroup_add(const struct rt_cgroup *cg, pid_t pid, struct kerr *err);
  * while the kernel still counts exiting tasks (EBUSY). */
 int rt_cgroup_destroy(const struct rt_cgroup *cg, struct kerr *err);
 void rt_cgroup_release(struct rt_cgroup *cg);
+/* Removes path from every hierarchy mounted under root: the one directory
+ * on v2; on v1 each hierarchy's, whoever made them (the built-in runtime
+ * joins seven, runc every one mounted, the hybrid layout's "unified"
+ * included). For the caller that cleans up after a runtime that died: the
+ * group's tasks must be gone (EBUSY is retried briefly). Missing is fine. */
+int rt_cgroup_remove_everywhere(const char *root, const char *path, struct kerr *err);

@@ -7,6 +7,7 @@
 #include "caps.h"
 #include "seccomp.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -89,15 +90,27 @@ static const char *env_get(char **env, const char *name)
         return NULL;
 }
 
+/* strerror in Go's words (lower case: "permission denied"), which the
+ * docker CLI matches to choose its exit code. */
+static const char *go_strerror(int e, char buf[64])
+{
+        snprintf(buf, 64, "%s", strerror(e));
+        buf[0] = (char)tolower((unsigned char)buf[0]);
+        return buf;
+}
+
 static int check_exec(const char *arg0, const char *path, struct kerr *err)
 {
         struct stat st;
+        char eb[64];
         if (stat(path, &st) < 0)
-                return kerr_set(err, KERR_INVALID, errno, "exec: \"%s\": stat %s: %m", arg0, path);
+                return kerr_set(err, KERR_INVALID, errno, "exec: \"%s\": stat %s: %s", arg0, path,
+                                go_strerror(errno, eb));
         if (S_ISDIR(st.st_mode))
                 return kerr_set(err, KERR_INVALID, EISDIR, "exec: \"%s\": is a directory", arg0);
         if (access(path, X_OK) < 0)
-                return kerr_set(err, KERR_INVALID, errno, "exec: \"%s\": %m", arg0);
+                return kerr_set(err, KERR_INVALID, errno, "exec: \"%s\": %s", arg0,
+                                go_strerror(errno, eb));
         return 0;
 }
 

@@ -418,6 +418,55 @@ static int parse_namespaces(const json_t *linux_, struct rt_spec *s, struct kerr
         return 0;
 }
 
+static int parse_device_rule(const json_t *jd, struct rt_device_rule *d, struct kerr *err)
+{
+        const char *type = json_get_str(jd, "type"), *access = json_get_str(jd, "access");
+        int r;
+        *d = (struct rt_device_rule){.type = 'a', .major = -1, .minor = -1, .access = RT_DEV_ALL};
+        if (!json_is_object(jd))
+                return bad_type(err, "linux.resources.devices[]", "an object");
+        if ((r = get_bool(jd, "allow", "linux.resources.devices[].allow", &d->allow, err)) < 0 ||
+            (r = get_int(jd, "major", "linux.resources.devices[].major", -1, &d->major, err)) < 0 ||
+            (r = get_int(jd, "minor", "linux.resources.devices[].minor", -1, &d->minor, err)) < 0)
+                return r;
+        if (type && type[0]) {
+                if (strlen(type) != 1 || !strchr("acb", type[0]))
+                        return kerr_set(err, KERR_INVALID, EINVAL,
+                                        "config.json: invalid device type '%s'", type);
+                d->type = type[0];
+        }
+        if (d->major > UINT32_MAX || d->minor > UINT32_MAX)
+                return bad_type(err, "linux.resources.devices[].major/minor", "a 32-bit number");
+        if (access && access[0]) {
+                d->access = 0;
+                for (const char *a = access; *a; a++) {
+                        const char *at = strchr("rwm", *a);
+                        if (!at || strlen(access) > 3)
+                                return kerr_set(err, KERR_INVALID, EINVAL,
+                                                "config.json: invalid device access '%s'", access);
+                        d->access |= 1u << (at - "rwm");
+                }
+        }
+        return 0;
+}
+
+static int parse_devices(const json_t *jr, struct rt_resources *res, struct kerr *err)
+{
+        json_t *a, *jd;
+        size_t i;
+        int r = get_array(jr, "devices", "linux.resources.devices", &a, err);
+        if (r < 0 || !a)
+                return r;
+        res->devices_set = true;
+        res->devices = xzalloc((json_array_size(a) + 1) * sizeof(*res->devices));
+        json_array_foreach(a, i, jd) {
+                if ((r = parse_device_rule(jd, &res->devices[res->n_devices], err)) < 0)
+                        return r;
+                res->n_devices++;
+        }
+        return 0;
+}
+
 static int parse_resources(const json_t *linux_, struct rt_resources *res, struct kerr *err)
 {
         json_t *jr, *mem, *cpu, *pids;
@@ -441,8 +490,9 @@ static int parse_resources(const json_t *linux_, struct rt_resources *res, struc
                                  err)) < 0 ||
                     (r = get_int(cpu, "period", "linux.resources.cpu.period", 0, &period, err)) < 0))
                 return r;
-        if (pids && (r = get_int(pids, "limit", "linux.resources.pids.limit", -1,
-                                 &res->pids_limit, err)) < 0)
+        if ((pids && (r = get_int(pids, "limit", "linux.resources.pids.limit", -1,
+                                  &res->pids_limit, err)) < 0) ||
+            (r = parse_devices(jr, res, err)) < 0)
                 return r;
         res->cpu_shares = (uint64_t)shares;
         res->cpu_period = (uint64_t)period;
@@ -556,6 +606,7 @@ void rt_spec_release(struct rt_spec *s)
         for (int i = 0; i < RT_NS_TYPE_MAX; i++)
                 free(s->ns[i].path);
         free(s->cgroups_path);
+        free(s->resources.devices);
         strv_free(s->masked_paths);
         strv_free(s->readonly_paths);
         free(s->seccomp_json);

@@ -58,6 +58,21 @@ struct rt_caps {
         uint64_t bounding, effective, permitted, inheritable, ambient;
 };
 
+/* linux.resources.devices[]: one devices-cgroup rule. */
+enum rt_dev_access {
+        RT_DEV_READ = 1 << 0,
+        RT_DEV_WRITE = 1 << 1,
+        RT_DEV_MKNOD = 1 << 2,
+        RT_DEV_ALL = RT_DEV_READ | RT_DEV_WRITE | RT_DEV_MKNOD,
+};
+
+struct rt_device_rule {
+        bool allow;
+        char type;            /* 'a' (every type), 'c' or 'b' */
+        int64_t major, minor; /* -1 = any ("*") */
+        unsigned access;      /* enum rt_dev_access bits */
+};
+
 struct rt_resources {
         int64_t memory_limit;       /* bytes; 0 = unset */
         int64_t memory_reservation; /* bytes; 0 = unset */
@@ -66,6 +81,12 @@ struct rt_resources {
         int64_t cpu_quota;          /* us; 0 = unset */
         uint64_t cpu_period;        /* us; 0 = unset */
         int64_t pids_limit;         /* 0 = unset, -1 unlimited */
+        /* devices_set: the spec carries linux.resources.devices (even an
+         * empty list), and the runtime then owns the device policy (see
+         * devices.h); unset leaves the parent group's policy. */
+        bool devices_set;
+        struct rt_device_rule *devices;
+        size_t n_devices;
 };
 
 struct rt_process {

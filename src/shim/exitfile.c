@@ -31,7 +31,7 @@ int shim_exitfile_write(struct shim *s)
         _cleanup_json_ json_t *o = json_object();
         /* Never started: the codes a shell gives for the same failures,
          * which the docker CLI also uses (127 not found, 126 not runnable). */
-        int code = s->error_errno == ENOENT ? 127 : s->error_errno == EACCES ? 126 : 128;
+        int code = shim_start_exit_code(s->error_errno);
         if (s->exited)
                 code = shim_exit_code(s->status);
         json_set_int(o, "ExitCode", code);

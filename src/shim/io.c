@@ -6,6 +6,7 @@
 #include "base/log.h"
 
 #include <errno.h>
+#include <string.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -30,6 +31,9 @@ int shim_io_prepare(struct shim *s, int child[3])
                         return -errno;
                 child[0] = p[0];
                 s->stdin_fd = p[1];
+                /* Only the shim's end: the container reads a blocking pipe. */
+                if (fcntl(p[1], F_SETFL, O_NONBLOCK) < 0)
+                        return -errno;
         } else if ((child[0] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
                 return -errno;
         }
@@ -38,8 +42,9 @@ int shim_io_prepare(struct shim *s, int child[3])
 
 bool shim_io_pump(struct shim *s, int i)
 {
-        /* static: one buffer for the shim's life, not a stack page per call */
-        static char data[8192];
+        /* static: one buffer for the shim's life, not stack pages per call;
+         * a pipe's whole capacity in one read, and one attach frame */
+        static char data[SHIM_FRAME_OUT_MAX];
         ssize_t n = read(s->out_fd[i], data, sizeof(data));
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return true;
@@ -54,16 +59,77 @@ bool shim_io_pump(struct shim *s, int i)
         return true;
 }
 
+static int stdin_fd(const struct shim *s)
+{
+        return s->spec.process.terminal ? s->ct.pty_master : s->stdin_fd;
+}
+
+/* Writes what fd takes without blocking; returns the bytes written or < 0. */
+static ssize_t write_some(int fd, const void *data, size_t len)
+{
+        size_t done = 0;
+        while (done < len) {
+                ssize_t w = write(fd, (const char *)data + done, len - done);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0 && errno == EAGAIN)
+                        break;
+                if (w < 0)
+                        return -errno;
+                done += (size_t)w;
+        }
+        return (ssize_t)done;
+}
+
+static void stdin_gone(struct shim *s)
+{
+        s->stdin_queue.len = 0;
+        s->stdin_close_queued = false;
+        if (!s->spec.process.terminal && s->stdin_fd >= 0) {
+                close(s->stdin_fd);
+                s->stdin_fd = -EBADF;
+        }
+}
+
 void shim_io_stdin(struct shim *s, const uint8_t *data, size_t len)
 {
-        int fd = s->spec.process.terminal ? s->ct.pty_master : s->stdin_fd;
+        int fd = stdin_fd(s);
         if (fd < 0)
                 return;
         s->stdin_used = true;
-        /* A blocking write: a container that does not read its stdin holds
-         * the attach client back, as Docker's stdin copy does. */
-        if (fs_write_all(fd, data, len) < 0)
+        /* Never block: the container may be waiting for the shim to read
+         * its output before it reads more input. What it does not take now
+         * waits, and the shim reads no more frames until it has. */
+        ssize_t w = s->stdin_queue.len ? 0 : write_some(fd, data, len);
+        if (w < 0) {
+                stdin_gone(s); /* the container closed its stdin */
+                return;
+        }
+        if ((size_t)w < len)
+                buf_append(&s->stdin_queue, data + w, len - (size_t)w);
+}
+
+int shim_io_stdin_waiting(const struct shim *s)
+{
+        return s->stdin_queue.len ? stdin_fd(s) : -1;
+}
+
+bool shim_io_stdin_drain(struct shim *s)
+{
+        int fd = stdin_fd(s);
+        struct buf *q = &s->stdin_queue;
+        ssize_t w = fd >= 0 && q->len ? write_some(fd, q->data, q->len) : 0;
+        if (w < 0) {
+                stdin_gone(s);
+                return true;
+        }
+        memmove(q->data, q->data + w, q->len - (size_t)w);
+        q->len -= (size_t)w;
+        if (q->len)
+                return false;
+        if (s->stdin_close_queued)
                 shim_io_close_stdin(s);
+        return true;
 }
 
 void shim_io_close_stdin(struct shim *s)
@@ -71,8 +137,11 @@ void shim_io_close_stdin(struct shim *s)
         /* A pty has no half-close: its stdin lives as long as the master. */
         if (s->spec.process.terminal || s->stdin_fd < 0)
                 return;
-        close(s->stdin_fd);
-        s->stdin_fd = -EBADF;
+        if (s->stdin_queue.len) {
+                s->stdin_close_queued = true;
+                return;
+        }
+        stdin_gone(s);
 }
 
 void shim_io_resize(struct shim *s, uint16_t rows, uint16_t cols)

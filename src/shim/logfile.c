@@ -41,11 +41,29 @@ static size_t utf8_len(const unsigned char *s, size_t n)
         return want;
 }
 
+/* Bytes copied as they are: printable ASCII but " \\ < > &, as one bit
+ * per character (the escape loop's hot test). */
+#define PLAIN_LO (0xffffffff00000000ull & ~(1ull << '"' | 1ull << '&' | 1ull << '<' | 1ull << '>'))
+#define PLAIN_HI (~0ull & ~(1ull << ('\\' - 64)))
+
+static inline bool plain(unsigned char c)
+{
+        return c < 64 ? PLAIN_LO >> c & 1 : c < 128 && PLAIN_HI >> (c - 64) & 1;
+}
+
 static void escape_json(struct buf *out, const char *s, size_t n)
 {
         static const char hex[] = "0123456789abcdef";
         const unsigned char *p = (const unsigned char *)s;
         for (size_t i = 0; i < n;) {
+                size_t run = i;
+                while (run < n && plain(p[run]))
+                        run++;
+                if (run > i) {
+                        buf_append(out, p + i, run - i);
+                        i = run;
+                        continue;
+                }
                 unsigned char c = p[i];
                 char esc[8];
                 if (c == '"' || c == '\\') {
@@ -87,21 +105,31 @@ void logfile_time(const struct timespec *ts, char *out, size_t n)
         snprintf(out + w, n - w, ".%09ldZ", ts->tv_nsec);
 }
 
+static void format_at(struct buf *out, enum logfile_stream stream, const char *line, size_t n,
+                      const char *when)
+{
+        static const char mid_out[] = "\",\"stream\":\"stdout\",\"time\":\"";
+        static const char mid_err[] = "\",\"stream\":\"stderr\",\"time\":\"";
+        buf_append(out, "{\"log\":\"", 8);
+        escape_json(out, line, n);
+        buf_append(out, stream == LOGFILE_STDERR ? mid_err : mid_out, sizeof(mid_out) - 1);
+        buf_append(out, when, strlen(when));
+        buf_append(out, "\"}\n", 3);
+}
+
 void logfile_format(struct buf *out, enum logfile_stream stream, const char *line, size_t n,
                     const struct timespec *ts)
 {
         char when[64];
         logfile_time(ts, when, sizeof(when));
-        buf_append(out, "{\"log\":\"", 8);
-        escape_json(out, line, n);
-        buf_appendf(out, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n",
-                    stream == LOGFILE_STDERR ? "stderr" : "stdout", when);
+        format_at(out, stream, line, n, when);
 }
 
 int logfile_open(struct logfile *lf, const char *path, uint64_t max_size, unsigned max_file,
                  struct kerr *err)
 {
-        *lf = (struct logfile){.fd = -EBADF, .max_size = max_size, .max_file = max_file ? max_file : 1};
+        *lf = (struct logfile){
+            .fd = -EBADF, .max_size = max_size, .max_file = max_file ? max_file : 1};
         lf->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
         if (lf->fd < 0)
                 return kerr_set(err, KERR_INTERNAL, errno, "open log '%s': %m", path);
@@ -110,7 +138,34 @@ int logfile_open(struct logfile *lf, const char *path, uint64_t max_size, unsign
         lf->path = xstrdup(path);
         for (int i = 0; i < LOGFILE_STREAM_MAX; i++)
                 buf_init(&lf->partial[i], LOGFILE_LINE_MAX);
+        buf_init(&lf->pending, 0);
         return 0;
+}
+
+int logfile_sync(struct logfile *lf)
+{
+        if (lf->pending.len == 0)
+                return 0;
+        int r = fs_write_all(lf->fd, lf->pending.data, lf->pending.len);
+        lf->pending.len = 0;
+        if (lf->pending.cap > 2 * LOGFILE_BUFFER_MAX)
+                buf_release(&lf->pending); /* one huge line: do not keep its buffer */
+        return r;
+}
+
+static int64_t ms_since(const struct timespec *t)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return (int64_t)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+int logfile_due(const struct logfile *lf)
+{
+        if (lf->pending.len == 0)
+                return -1;
+        int64_t left = LOGFILE_DELAY_MS - ms_since(&lf->pending_since);
+        return left > 0 ? (int)left : 0;
 }
 
 static int rotate(struct logfile *lf)
@@ -122,7 +177,8 @@ static int rotate(struct logfile *lf)
                 return 0;
         }
         for (unsigned i = lf->max_file - 1; i >= 1; i--) {
-                _cleanup_free_ char *from = i == 1 ? xstrdup(lf->path) : xasprintf("%s.%u", lf->path, i - 1);
+                _cleanup_free_ char *from =
+                    i == 1 ? xstrdup(lf->path) : xasprintf("%s.%u", lf->path, i - 1);
                 _cleanup_free_ char *to = xasprintf("%s.%u", lf->path, i);
                 if (rename(from, to) < 0 && errno != ENOENT)
                         return -errno;
@@ -136,20 +192,31 @@ static int rotate(struct logfile *lf)
         return 0;
 }
 
+/* Queues one entry; size counts it at once, so rotation happens before
+ * the entry that finds the file full, as unbuffered. */
 static int write_entry(struct logfile *lf, enum logfile_stream stream, const char *line, size_t n,
                        const struct timespec *now)
 {
-        struct buf out;
-        buf_init(&out, 0);
-        logfile_format(&out, stream, line, n, now);
         int r = 0;
-        if (lf->max_size && lf->size >= lf->max_size)
-                r = rotate(lf);
-        if (r >= 0)
-                r = fs_write_all(lf->fd, out.data, out.len);
-        if (r >= 0)
-                lf->size += out.len;
-        buf_release(&out);
+        if (lf->max_size && lf->size >= lf->max_size) {
+                r = logfile_sync(lf);
+                if (r >= 0)
+                        r = rotate(lf);
+                if (r < 0)
+                        return r;
+        }
+        if (now->tv_sec != lf->when.tv_sec || now->tv_nsec != lf->when.tv_nsec ||
+            !lf->when_text[0]) {
+                logfile_time(now, lf->when_text, sizeof(lf->when_text));
+                lf->when = *now;
+        }
+        if (lf->pending.len == 0)
+                clock_gettime(CLOCK_MONOTONIC, &lf->pending_since);
+        size_t before = lf->pending.len;
+        format_at(&lf->pending, stream, line, n, lf->when_text);
+        lf->size += lf->pending.len - before;
+        if (lf->pending.len >= LOGFILE_BUFFER_MAX)
+                r = logfile_sync(lf);
         return r;
 }
 
@@ -190,13 +257,17 @@ int logfile_flush(struct logfile *lf, const struct timespec *now)
                 buf_release(part);
                 buf_init(part, LOGFILE_LINE_MAX);
         }
-        return r;
+        int q = logfile_sync(lf);
+        return r < 0 ? r : q;
 }
 
 void logfile_release(struct logfile *lf)
 {
-        if (lf->fd >= 0)
+        if (lf->fd >= 0) {
+                logfile_sync(lf);
                 close(lf->fd);
+        }
+        buf_release(&lf->pending);
         for (int i = 0; i < LOGFILE_STREAM_MAX; i++)
                 buf_release(&lf->partial[i]);
         free(lf->path);

@@ -130,7 +130,9 @@ static int oci_run(struct shim *s, const char *verb, const char *const *args, co
         if (!msg[0])
                 snprintf(msg, sizeof(msg), "%s %s failed (status %d)", s->opts->runtime, verb,
                          shim_exit_code(status));
-        return kerr_set(err, KERR_INTERNAL, oci_errno(msg), "%s", msg);
+        /* runc reports only text: its words are the one source here. */
+        int en = oci_errno(msg);
+        return kerr_set(err, en == EIO ? KERR_INTERNAL : KERR_INVALID, en, "%s", msg);
 }
 
 static const int shim_stdio[3] = {0, 1, 2};

@@ -1,7 +1,12 @@
 /* proto.c - the shim frame codec (see proto.h). */
 #include "proto.h"
 
+#include "base/err.h"
+
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 void shim_frame_put_u32(uint8_t out[4], uint32_t v)
 {
@@ -60,7 +65,8 @@ int shim_frame_parse(const uint8_t *buf, size_t len, size_t max, struct shim_fra
                 return -EBADMSG;
         uint32_t n = shim_frame_get_u32(buf + 4);
         long want = fixed_len((enum shim_frame_type)buf[0]);
-        if (n > max || (want >= 0 && n != (uint32_t)want))
+        if (n > max || (want >= 0 && n != (uint32_t)want) ||
+            (buf[0] == SHIM_FRAME_ERROR && n < SHIM_ERROR_HDR))
                 return -EBADMSG;
         if (len - SHIM_FRAME_HDR < n)
                 return 0;
@@ -70,4 +76,101 @@ int shim_frame_parse(const uint8_t *buf, size_t len, size_t max, struct shim_fra
                 .len = n,
         };
         return (int)(SHIM_FRAME_HDR + n);
+}
+
+/* The longest prefix of s (at most max bytes) that ends on a character. */
+static size_t utf8_cut(const char *s, size_t max)
+{
+        size_t n = strlen(s);
+        if (n <= max)
+                return n;
+        while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+                max--;
+        return max;
+}
+
+size_t shim_frame_put_error(uint8_t *out, size_t size, int kind, int errnum, const char *msg)
+{
+        if (size < SHIM_ERROR_HDR)
+                return 0;
+        shim_frame_put_u32(out, (uint32_t)kind);
+        shim_frame_put_u32(out + 4, (uint32_t)errnum);
+        size_t n = utf8_cut(msg ? msg : "", size - SHIM_ERROR_HDR);
+        memcpy(out + SHIM_ERROR_HDR, msg ? msg : "", n);
+        return SHIM_ERROR_HDR + n;
+}
+
+int shim_frame_get_error(const struct shim_frame *f, int *ret_kind, int *ret_errno,
+                         const char **ret_msg, size_t *ret_len)
+{
+        if (f->type != SHIM_FRAME_ERROR || f->len < SHIM_ERROR_HDR)
+                return -EBADMSG;
+        uint32_t kind = shim_frame_get_u32(f->payload);
+        uint32_t errnum = shim_frame_get_u32(f->payload + 4);
+        if (kind == KERR_NONE || kind >= KERR_KIND_MAX || errnum > 4095)
+                return -EBADMSG;
+        *ret_kind = (int)kind;
+        *ret_errno = (int)errnum;
+        *ret_msg = (const char *)f->payload + SHIM_ERROR_HDR;
+        *ret_len = f->len - SHIM_ERROR_HDR;
+        return 0;
+}
+
+int shim_report_format(char *buf, size_t size, int kind, int errnum, const char *msg)
+{
+        if (kind == KERR_NONE)
+                return snprintf(buf, size, "ok");
+        char head[32];
+        int h = snprintf(head, sizeof(head), "error %d %d ", kind, errnum);
+        if (h < 0 || (size_t)h >= size)
+                return -ENOBUFS;
+        size_t n = utf8_cut(msg ? msg : "", size - (size_t)h - 1);
+        /* One line: a newline in the message would end the report. */
+        memcpy(buf, head, (size_t)h);
+        for (size_t i = 0; i < n; i++)
+                buf[h + i] = msg[i] == '\n' ? ' ' : msg[i];
+        buf[h + n] = 0;
+        return h + (int)n;
+}
+
+static int parse_int(const char *s, long lo, long hi, const char **ret_end, int *ret)
+{
+        char *end;
+        errno = 0;
+        long v = strtol(s, &end, 10);
+        if (errno || end == s || *end != ' ' || v < lo || v > hi)
+                return -EBADMSG;
+        *ret = (int)v;
+        *ret_end = end + 1;
+        return 0;
+}
+
+int shim_report_parse(const char *line, int *ret_kind, int *ret_errno, const char **ret_msg)
+{
+        if (strcmp(line, "ok") == 0)
+                return 0;
+        if (strncmp(line, "error ", 6) != 0)
+                return -EBADMSG;
+        int kind, errnum;
+        const char *p = line + 6;
+        if (parse_int(p, KERR_NONE + 1, KERR_KIND_MAX - 1, &p, &kind) < 0 ||
+            parse_int(p, 0, 4095, &p, &errnum) < 0)
+                return -EBADMSG;
+        *ret_kind = kind;
+        *ret_errno = errnum;
+        *ret_msg = p;
+        return 1;
+}
+
+int shim_start_exit_code(int errnum)
+{
+        switch (abs(errnum)) {
+        case ENOENT:
+                return 127;
+        case EACCES:
+        case EISDIR:
+                return 126;
+        default:
+                return 128;
+        }
 }

@@ -12,7 +12,10 @@
  *   KILL                   u32 signal number
  *   EXIT                   i32 exit code as Docker reports it (128+n for
  *                          a signal), sent to attach clients at the end
- *   OK                     empty; ERROR: a UTF-8 message
+ *   OK                     empty
+ *   ERROR                  u32 kind (enum kerr_kind), u32 errno, then a
+ *                          UTF-8 message: the daemon maps the kind, not
+ *                          the words
  * This file links base only, so the daemon can speak it too. */
 #pragma once
 
@@ -22,6 +25,7 @@
 #define SHIM_FRAME_HDR    8
 #define SHIM_FRAME_IN_MAX 4096  /* largest frame a shim accepts */
 #define SHIM_FRAME_OUT_MAX 65536 /* largest frame a shim sends */
+#define SHIM_ERROR_HDR 8 /* kind and errno before an ERROR frame's message */
 
 enum shim_frame_type {
         SHIM_FRAME_STDIN = 0,
@@ -57,3 +61,22 @@ void shim_frame_put_u32(uint8_t out[4], uint32_t v);
 uint32_t shim_frame_get_u32(const uint8_t in[4]);
 void shim_frame_put_resize(uint8_t out[4], uint16_t rows, uint16_t cols);
 void shim_frame_get_resize(const uint8_t in[4], uint16_t *ret_rows, uint16_t *ret_cols);
+
+/* ERROR payloads. put writes kind, errno and as much of msg as fits in
+ * size (cut on a UTF-8 character boundary); returns the payload length.
+ * get returns -EBADMSG when the payload is shorter than SHIM_ERROR_HDR or
+ * the kind is out of range. */
+size_t shim_frame_put_error(uint8_t *out, size_t size, int kind, int errnum, const char *msg);
+int shim_frame_get_error(const struct shim_frame *f, int *ret_kind, int *ret_errno,
+                         const char **ret_msg, size_t *ret_len);
+
+/* The line a shim's launcher gets once set-up is over: "ok", or
+ * "error KIND ERRNO message". parse returns 0 for ok, 1 for an error
+ * (ret_* set, ret_msg borrows line), -EBADMSG for anything else. */
+int shim_report_format(char *buf, size_t size, int kind, int errnum, const char *msg);
+int shim_report_parse(const char *line, int *ret_kind, int *ret_errno, const char **ret_msg);
+
+/* Docker's exit code for a process that could not be started, from the
+ * errno of the failure: 127 not found, 126 found but not runnable, else
+ * 128 (the docker CLI gives the same codes for the same causes). */
+int shim_start_exit_code(int errnum);

@@ -13,22 +13,29 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Tells the launcher how it went ("ok" or the error), once. */
-static void report(struct shim *s, const char *msg)
+/* Tells the launcher how it went, once: "ok" or "error KIND ERRNO msg"
+ * (proto.h), so the daemon maps the kind and errno, not English words. */
+static void report(struct shim *s, const struct kerr *err)
 {
         if (s->report_fd < 0)
                 return;
         /* Newline-terminated: until its exec, the container's process holds
          * a copy of this pipe, so the launcher cannot wait for EOF. */
         char line[1100];
-        int n = snprintf(line, sizeof(line), "%s\n", msg);
-        fs_write_all(s->report_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+        int n = shim_report_format(line, sizeof(line) - 1, err ? err->kind : KERR_NONE,
+                                   err ? err->errnum : 0, err ? err->msg : NULL);
+        if (n < 0)
+                n = snprintf(line, sizeof(line) - 1, "error %d %d setup failed", KERR_INTERNAL,
+                             EIO);
+        line[n++] = '\n';
+        fs_write_all(s->report_fd, line, (size_t)n);
         close(s->report_fd);
         s->report_fd = -EBADF;
 }
@@ -36,9 +43,10 @@ static void report(struct shim *s, const char *msg)
 static void fail(struct shim *s, const struct kerr *err)
 {
         snprintf(s->error, sizeof(s->error), "%s", err->msg);
-        s->error_errno = err->errnum;
+        s->error_errno = abs(err->errnum);
+        s->error_kind = err->kind != KERR_NONE ? err->kind : KERR_INTERNAL;
         log_error("container '%s': %s", s->opts->id, err->msg);
-        report(s, err->msg);
+        report(s, err);
 }
 
 static int write_pid(const char *dir, const char *name, pid_t pid)
@@ -64,7 +72,7 @@ int shim_start(struct shim *s)
                 return r;
         }
         s->started = true;
-        report(s, "ok");
+        report(s, NULL);
         return 0;
 }
 
@@ -107,8 +115,11 @@ static int create(struct shim *s)
                 goto failed;
         for (int i = 0; i < s->ct.n_warnings; i++)
                 log_warn("container '%s': %s", s->opts->id, s->ct.warnings[i]);
-        if (s->spec.process.terminal)
+        if (s->spec.process.terminal) {
                 s->out_fd[0] = s->ct.pty_master; /* borrowed: ct owns it */
+                /* stdin written to it must never block the loop (io.c) */
+                fcntl(s->ct.pty_master, F_SETFL, fcntl(s->ct.pty_master, F_GETFL) | O_NONBLOCK);
+        }
         if ((r = write_pid(s->opts->run_dir, "container.pid", s->ct.pid)) < 0 ||
             (r = shim_attach_listen(s)) < 0 ||
             (r = write_pid(s->opts->run_dir, "shim.pid", getpid())) < 0) {
@@ -143,50 +154,94 @@ static void on_signal(struct shim *s)
                 }
 }
 
+struct poll_set {
+        struct pollfd p[6 + SHIM_CLIENTS_MAX];
+        int n, out[2], stdin, client[SHIM_CLIENTS_MAX];
+        bool backlogged;
+};
+
+static int poll_add(struct poll_set *ps, int fd, short events)
+{
+        ps->p[ps->n] = (struct pollfd){.fd = fd, .events = events};
+        return ps->n++;
+}
+
+/* What to wait for: output only while no attach client is backlogged,
+ * client frames only while the container's stdin takes more. */
+static void poll_build(struct shim *s, struct poll_set *ps)
+{
+        ps->n = 0;
+        poll_add(ps, s->sigfd, POLLIN);
+        poll_add(ps, s->attach_listen, POLLIN);
+        poll_add(ps, s->ctl_listen, POLLIN);
+        ps->backlogged = shim_attach_backlogged(s);
+        for (int i = 0; i < 2; i++)
+                ps->out[i] = s->out_fd[i] >= 0 && s->started && !ps->backlogged
+                                     ? poll_add(ps, s->out_fd[i], POLLIN)
+                                     : -1;
+        int in = shim_io_stdin_waiting(s);
+        ps->stdin = in >= 0 ? poll_add(ps, in, POLLOUT) : -1;
+        for (int i = 0; i < SHIM_CLIENTS_MAX; i++) {
+                struct shim_client *c = s->clients[i];
+                ps->client[i] = -1;
+                if (!c)
+                        continue;
+                short ev = (short)((c->ctl || in < 0 ? POLLIN : 0) | (c->out.len ? POLLOUT : 0));
+                ps->client[i] = poll_add(ps, c->fd, ev);
+        }
+}
+
+static void poll_clients(struct shim *s, const struct poll_set *ps)
+{
+        for (int i = 0; i < SHIM_CLIENTS_MAX; i++) {
+                short rev = ps->client[i] >= 0 ? ps->p[ps->client[i]].revents : 0;
+                short ev = ps->client[i] >= 0 ? ps->p[ps->client[i]].events : 0;
+                if (rev & POLLOUT && s->clients[i])
+                        shim_attach_send_queued(s, i);
+                if (!s->clients[i] || !(rev & (POLLIN | POLLHUP | POLLERR)))
+                        continue;
+                if (ev & POLLIN)
+                        shim_attach_read(s, i);
+                else if (rev & (POLLHUP | POLLERR))
+                        shim_attach_drop(s, i);
+        }
+}
+
 /* One round of poll. Returns false when there is nothing left to wait for. */
 static bool loop_once(struct shim *s)
 {
-        struct pollfd p[5 + SHIM_CLIENTS_MAX];
-        int n = 0, idx_out[2] = {-1, -1}, idx_client[SHIM_CLIENTS_MAX];
-        p[n++] = (struct pollfd){.fd = s->sigfd, .events = POLLIN};
-        p[n++] = (struct pollfd){.fd = s->attach_listen, .events = POLLIN};
-        p[n++] = (struct pollfd){.fd = s->ctl_listen, .events = POLLIN};
-        for (int i = 0; i < 2; i++)
-                if (s->out_fd[i] >= 0 && s->started) {
-                        idx_out[i] = n;
-                        p[n++] = (struct pollfd){.fd = s->out_fd[i], .events = POLLIN};
-                }
-        for (int i = 0; i < SHIM_CLIENTS_MAX; i++) {
-                idx_client[i] = -1;
-                if (s->clients[i]) {
-                        idx_client[i] = n;
-                        p[n++] = (struct pollfd){.fd = s->clients[i]->fd, .events = POLLIN};
-                }
-        }
-        bool outputs = idx_out[0] >= 0 || idx_out[1] >= 0;
-        if (s->exited && !outputs)
+        struct poll_set ps;
+        poll_build(s, &ps);
+        if (s->exited && s->out_fd[0] < 0 && s->out_fd[1] < 0)
                 return false;
         /* After the exit, output still buffered is drained; a grandchild
-         * that keeps the pipe open (no pid namespace) gets 200 ms. */
-        int r = poll(p, (nfds_t)n, s->exited ? 200 : -1);
+         * that keeps the pipe open (no pid namespace) gets 200 ms, an
+         * attach client that is behind 5 s. Log entries waiting in memory
+         * set a shorter timer. */
+        int timeout = !s->exited ? -1 : ps.backlogged ? 5000 : 200;
+        int due = s->have_log ? logfile_due(&s->log) : -1;
+        bool log_timer = due >= 0 && (timeout < 0 || due < timeout);
+        int r = poll(ps.p, (nfds_t)ps.n, log_timer ? due : timeout);
+        if (s->have_log && logfile_due(&s->log) == 0 && logfile_sync(&s->log) < 0)
+                log_warn("container '%s': writing its log failed, ignoring", s->opts->id);
         if (r == 0)
-                return false;
+                return log_timer;
         if (r < 0)
                 return errno == EINTR;
-        if (p[0].revents)
+        if (ps.p[0].revents)
                 on_signal(s);
         for (int i = 0; i < 2; i++)
-                if (idx_out[i] >= 0 && p[idx_out[i]].revents && !shim_io_pump(s, i)) {
+                if (ps.out[i] >= 0 && ps.p[ps.out[i]].revents && !shim_io_pump(s, i)) {
                         if (!s->spec.process.terminal)
                                 close(s->out_fd[i]);
                         s->out_fd[i] = -EBADF;
                 }
-        for (int i = 0; i < SHIM_CLIENTS_MAX; i++)
-                if (idx_client[i] >= 0 && s->clients[i] && p[idx_client[i]].revents)
-                        shim_attach_read(s, i);
-        if (p[1].revents)
+        if (ps.stdin >= 0 && ps.p[ps.stdin].revents && shim_io_stdin_drain(s))
+                shim_attach_resume(s);
+        poll_clients(s, &ps);
+        if (ps.p[1].revents)
                 shim_attach_accept(s, s->attach_listen, false);
-        if (p[2].revents)
+        if (ps.p[2].revents)
                 shim_attach_accept(s, s->ctl_listen, true);
         return true;
 }
@@ -232,7 +287,7 @@ static int run(struct shim *s)
                 return 1;
         }
         if (s->opts->defer_start)
-                report(s, "ok");
+                report(s, NULL);
         else if (shim_start(s) < 0)
                 s->started = false;
         while (loop_once(s))
@@ -270,7 +325,10 @@ static int launch(struct shim *s)
                 msg[strcspn(msg, "\n")] = 0;
                 len = strlen(msg);
                 close(p[0]);
-                if (strcmp(msg, "ok") == 0)
+                int kind, errnum;
+                const char *text;
+                int pr = shim_report_parse(msg, &kind, &errnum, &text);
+                if (pr == 0)
                         return 0;
                 fprintf(stderr, "kedge shim: %s\n", len ? msg : "the shim died during setup");
                 return 1;

@@ -47,6 +47,13 @@ static const char *const steps[] = {
         "CREATE TABLE pushed_layers (diff_id TEXT NOT NULL, registry TEXT NOT NULL,"
         "  repo TEXT NOT NULL, digest TEXT NOT NULL, size INTEGER NOT NULL,"
         "  media_type TEXT NOT NULL, PRIMARY KEY (diff_id, registry, repo));",
+        /* 4: who a running container's pids are (engine/container/
+         * container-pid.c): the boot they ran in and their start times
+         * (/proc/PID/stat field 22). A pid from another boot or with
+         * another start time is some other process and is never signalled. */
+        "ALTER TABLE containers ADD COLUMN boot_id TEXT NOT NULL DEFAULT '';"
+        "ALTER TABLE containers ADD COLUMN shim_start INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE containers ADD COLUMN pid_start INTEGER NOT NULL DEFAULT 0;",
 };
 
 int store_migrations_count(void)

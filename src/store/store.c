@@ -136,21 +136,44 @@ static int migrate(struct store *s, struct kerr *err)
         return 0;
 }
 
-static int open_db(struct store *s, struct kerr *err)
+static int connect_db(struct store *s, sqlite3 **ret, struct kerr *err)
 {
         char *path = xasprintf("%s/kedge.db", s->root);
-        int rc = sqlite3_open_v2(path, &s->db,
+        sqlite3 *db = NULL;
+        int rc = sqlite3_open_v2(path, &db,
                                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX |
                                          SQLITE_OPEN_NOFOLLOW,
                                  NULL);
         free(path);
-        if (rc != SQLITE_OK)
-                return kerr_set(err, KERR_INTERNAL, EIO, "cannot open database '%s/kedge.db': %s",
-                                s->root, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-        sqlite3_busy_timeout(s->db, 5000);
-        int r = exec_sql(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                            "PRAGMA foreign_keys=ON;",
-                         err);
+        if (rc != SQLITE_OK) {
+                kerr_set(err, KERR_INTERNAL, EIO, "cannot open database '%s/kedge.db': %s",
+                         s->root, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+                sqlite3_close(db);
+                return -EIO;
+        }
+        sqlite3_busy_timeout(db, 5000);
+        char *msg = NULL;
+        if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                             "PRAGMA foreign_keys=ON;",
+                         NULL, NULL, &msg) != SQLITE_OK) {
+                kerr_set(err, KERR_INTERNAL, EIO, "database '%s/kedge.db': %s", s->root,
+                         msg ? msg : sqlite3_errmsg(db));
+                sqlite3_free(msg);
+                sqlite3_close(db);
+                return -EIO;
+        }
+        *ret = db;
+        return 0;
+}
+
+int store_connect(struct store *s, sqlite3 **ret, struct kerr *err)
+{
+        return connect_db(s, ret, err);
+}
+
+static int open_db(struct store *s, struct kerr *err)
+{
+        int r = connect_db(s, &s->db, err);
         return r < 0 ? r : migrate(s, err);
 }
 

@@ -38,6 +38,14 @@ int store_tmpfile(struct store *s, struct kerr *err);
 /* A fresh directory tmp/<prefix>-XXXXXX; *ret_name is "tmp/..." (new string). */
 int store_tmpdir(struct store *s, const char *prefix, char **ret_name, struct kerr *err);
 
+/* A second connection to kedge.db with the shared one's settings. On the
+ * shared connection a transaction (BEGIN ... COMMIT/ROLLBACK) one thread
+ * runs captures every statement other threads run meanwhile: a ROLLBACK or
+ * a crash before COMMIT takes them too. A module that writes outside that
+ * transaction's lock uses its own connection; SQLite then serialises the
+ * writers (busy timeout) and each transaction holds only its own work. */
+int store_connect(struct store *s, sqlite3 **ret, struct kerr *err);
+
 /* Wraps the last SQLite error of s into err. */
 int store_sql_error(struct store *s, struct kerr *err, const char *what);
 

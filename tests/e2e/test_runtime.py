@@ -48,7 +48,7 @@ def busybox_lower(tmp_path_factory):
 
 
 def spec(args, hostname="kedge-test", terminal=False, memory=None, env=None, mounts=(),
-         cgroup=None):
+         cgroup=None, devices=None):
     s = {
         "ociVersion": "1.0.2",
         "process": {
@@ -92,6 +92,8 @@ def spec(args, hostname="kedge-test", terminal=False, memory=None, env=None, mou
         s["linux"]["cgroupsPath"] = cgroup
     if memory:
         s["linux"]["resources"] = {"memory": {"limit": memory}}
+    if devices is not None:
+        s["linux"].setdefault("resources", {})["devices"] = devices
     return s
 
 
@@ -269,6 +271,17 @@ def test_missing_executable_reports_clear_error(shim):
     assert "executable file not found" in ex["Error"]
 
 
+def test_seccomp_filter_in_spec_is_refused_not_ignored(shim):
+    # No filter loader yet: a spec asking for one must not run unconfined.
+    s = spec(["true"])
+    s["linux"]["seccomp"] = {"defaultAction": "SCMP_ACT_ERRNO"}
+    shim.write_spec(s)
+    p = shim.start()
+    assert p.returncode == 1
+    assert "seccomp" in p.stderr
+    assert shim.wait_exit()["ExitCode"] != 0
+
+
 def test_missing_absolute_path(shim):
     shim.write_spec(spec(["/bin/nosuch"]))
     p = shim.start()
@@ -347,6 +360,76 @@ def test_memory_cgroup_limit_v1(shim, tmp_path):
     assert not os.path.exists(d), "cgroup left behind"
     os.rmdir("/sys/fs/cgroup/memory/kedge-test") if not os.listdir(
         "/sys/fs/cgroup/memory/kedge-test") else None
+
+
+# Docker's rules as the engine writes them (moby's DefaultLinuxSpec).
+DOCKER_DEVICES = [{"allow": False, "access": "rwm"}] + [
+    {"allow": True, "type": "c", "major": ma, "minor": mi, "access": "rwm"}
+    for ma, mi in ((1, 5), (1, 3), (1, 9), (1, 8), (5, 0), (5, 1))] + [
+    {"allow": False, "type": "c", "major": 10, "minor": 229, "access": "rwm"}]
+
+
+def _v2_root():
+    """A cgroup v2 hierarchy: the host's own, or the hybrid layout's
+    'unified' one, where eBPF device programs work as on a v2 host."""
+    for root in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
+        if os.path.exists(root + "/cgroup.controllers"):
+            return root
+    return None
+
+
+def _openable_block_device():
+    for dev in ("/dev/loop0", "/dev/loop1", "/dev/vda", "/dev/sda"):
+        try:
+            with open(dev, "rb") as f:
+                f.read(1)
+            st = os.stat(dev)
+            return os.major(st.st_rdev), os.minor(st.st_rdev)
+        except OSError:
+            continue
+    pytest.fail("no block device root can open here")
+
+
+@pytest.mark.skipif(_v2_root() is None, reason="no cgroup v2 hierarchy mounted")
+def test_device_ebpf_program_on_cgroup_v2(shim, tmp_path):
+    """The v2 path for real: the eBPF program is loaded (the verifier
+    accepts it), attached, and decides every open and mknod."""
+    major, minor = _openable_block_device()
+    root, path = _v2_root(), "kedge-test-dev/%s" % os.path.basename(str(tmp_path))
+    script = ("mknod /dev/disk b %d %d && echo mknod-ok; head -c 1 /dev/disk && echo READ; "
+              "echo x > /dev/null && head -c 2 /dev/zero | wc -c; "
+              "mknod /dev/fuse c 10 229 && cat /dev/fuse; echo done" % (major, minor))
+    for devices, read in ((DOCKER_DEVICES, False),
+                          (DOCKER_DEVICES + [{"allow": True, "access": "rwm"}], True)):
+        for f in ("exit.json", "container.pid"):
+            if os.path.exists(os.path.join(shim.run, f)):
+                os.unlink(os.path.join(shim.run, f))
+        if os.path.exists(shim.log):
+            os.unlink(shim.log)
+        shim.write_spec(spec(["sh", "-c", script], devices=devices))
+        p = shim.start("--cgroup-root", root, "--cgroup-path", path)
+        assert p.returncode == 0, p.stderr + shim.shim_log()
+        assert shim.wait_exit()["ExitCode"] == 0
+        out = shim.output()
+        assert "mknod-ok" in out and "\n2\n" in out and "done" in out, out
+        assert ("READ" in out) == read, out
+        time.sleep(0.1)
+        assert not os.path.exists(os.path.join(root, path)), "cgroup left behind"
+    # attached to the container's own group while it runs
+    from kedgetest.cgroupbpf import device_programs
+    for f in ("exit.json", "container.pid"):
+        os.unlink(os.path.join(shim.run, f))
+    shim.write_spec(spec(["sleep", "30"], devices=DOCKER_DEVICES))
+    assert shim.start("--cgroup-root", root, "--cgroup-path", path).returncode == 0
+    try:
+        assert device_programs(os.path.join(root, path)) == 1
+    finally:
+        os.kill(shim.pid(), signal.SIGKILL)
+        shim.wait_exit()
+    try:
+        os.rmdir(os.path.join(root, "kedge-test-dev"))
+    except OSError:
+        pass  # another run of this test still has its group there
 
 
 def test_rlimit_clamped_with_warning(shim):

@@ -6,6 +6,9 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -68,6 +71,10 @@ static void test_refused(void **state)
                 {"{\"label\":\"a=b\"}", "invalid filter 'label': values must be a list of strings"},
                 {"{\"label\":[1]}", "invalid filter 'label': values must be a list of strings"},
                 {"{\"label\":null}", "invalid filter 'label': values must be a list of strings"},
+                {"{\"label\":{\"a\":\"yes\"}}",
+                 "invalid filter 'label': values must be a list of strings"},
+                {"{\"label\":{\"a\":1}}", "invalid filter 'label': values must be a list of strings"},
+                {"{\"label!\":[\"a\"]}", "invalid filter 'label!'"},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 struct filters f = {0};
@@ -84,25 +91,37 @@ static void test_bools(void **state)
         (void)state;
         static const struct {
                 const char *in;
-                int want; /* -2: refused */
+                int want;        /* -2: refused */
+                const char *msg; /* when refused */
         } cases[] = {
-                {"{\"dangling\":[\"true\"]}", 1},   {"{\"dangling\":[\"1\"]}", 1},
-                {"{\"dangling\":[\"false\"]}", 0},  {"{\"dangling\":[\"0\"]}", 0},
-                {"{\"dangling\":{\"false\":true}}", 0}, {"{\"dangling\":[]}", -1},
-                {"{\"dangling\":[\"maybe\"]}", -2}, {"{\"dangling\":[\"\"]}", -2},
+                {"{\"dangling\":[\"true\"]}", 1, NULL},
+                {"{\"dangling\":[\"1\"]}", 1, NULL},
+                {"{\"dangling\":[\"false\"]}", 0, NULL},
+                {"{\"dangling\":[\"0\"]}", 0, NULL},
+                {"{\"dangling\":{\"false\":true}}", 0, NULL},
+                {"{\"dangling\":{\"true\":false}}", 1, NULL}, /* the inner bool is not read */
+                {"{}", -1, NULL},
+                /* moby's GetBoolOrDefault: other values beside a valid one are ignored */
+                {"{\"dangling\":[\"true\",\"maybe\"]}", 1, NULL},
+                {"{\"dangling\":[]}", -2, "invalid filter 'dangling'"},
+                {"{\"dangling\":[\"maybe\"]}", -2, "invalid filter 'dangling=[maybe]'"},
+                {"{\"dangling\":[\"\"]}", -2, "invalid filter 'dangling=[]'"},
+                {"{\"dangling\":[\"true\",\"0\"]}", -2, "invalid filter 'dangling=[true 0]'"},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 struct filters f;
                 struct kerr err = {0};
                 assert_int_equal(filters_parse(cases[i].in, keys, &f, &err), 0);
-                int b;
+                int b = 7;
                 int r = filters_bool(&f, "dangling", &b, &err);
                 if (cases[i].want == -2) {
                         assert_int_equal(r, -EINVAL);
-                        assert_non_null(strstr(err.msg, "invalid filter 'dangling="));
+                        assert_int_equal(err.kind, KERR_INVALID);
+                        assert_string_equal(err.msg, cases[i].msg);
                 } else {
                         assert_int_equal(r, 0);
-                        assert_int_equal(b, cases[i].want);
+                        if (b != cases[i].want)
+                                fail_msg("%s: got %d", cases[i].in, b);
                 }
                 filters_release(&f);
         }
@@ -138,6 +157,130 @@ static void test_labels(void **state)
                 filters_release(&f);
         }
         json_decref(labels);
+}
+
+/* Prune's label and label! (moby daemon/prune.go matchLabels): label! holds
+ * a record back only when every label! value matches it. */
+static void test_prune_labels(void **state)
+{
+        (void)state;
+        static const char *const pk[] = {"label", "label!", "until", NULL};
+        json_t *keep = json_pack("{ss ss}", "keep", "1", "team", "a");
+        json_t *other = json_pack("{ss}", "keep", "2");
+        static const struct {
+                const char *in;
+                bool keep, other, none; /* whether prune takes each */
+        } cases[] = {
+                {"{}", true, true, true},
+                {"{\"label!\":[\"keep=1\"]}", false, true, true},
+                {"{\"label!\":{\"keep=1\":true}}", false, true, true},
+                {"{\"label!\":[\"keep\"]}", false, false, true},
+                {"{\"label!\":[\"keep=1\",\"team=a\"]}", false, true, true},
+                {"{\"label!\":[\"keep=1\",\"team=b\"]}", true, true, true}, /* not all hold */
+                {"{\"label\":[\"keep\"]}", true, true, false},
+                {"{\"label\":[\"keep\"],\"label!\":[\"keep=2\"]}", true, false, false},
+                {"{\"label\":[\"team=a\"],\"label!\":[\"team=a\"]}", false, false, false},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct filters f;
+                assert_int_equal(filters_parse(cases[i].in, pk, &f, NULL), 0);
+                if (filters_match_prune_labels(&f, keep) != cases[i].keep ||
+                    filters_match_prune_labels(&f, other) != cases[i].other ||
+                    filters_match_prune_labels(&f, NULL) != cases[i].none)
+                        fail_msg("%s", cases[i].in);
+                filters_release(&f);
+        }
+        json_decref(keep);
+        json_decref(other);
+}
+
+/* exact (ExactMatch), match (Match: exact or unanchored regexp) and
+ * prefix (FuzzyMatch); an absent key matches everything. */
+static void test_matchers(void **state)
+{
+        (void)state;
+        static const char *const mk[] = {"name", NULL};
+        static const struct {
+                const char *in, *source;
+                bool exact, match, prefix;
+        } cases[] = {
+                {"{}", "web", true, true, true},
+                {"{\"name\":[\"web\"]}", "web", true, true, true},
+                {"{\"name\":[\"we\"]}", "web", false, true, true},
+                {"{\"name\":[\"eb\"]}", "web", false, true, false},
+                {"{\"name\":[\"^w.b$\"]}", "web", false, true, false},
+                {"{\"name\":[\"^eb\"]}", "web", false, false, false},
+                {"{\"name\":[\"[\"]}", "[", true, true, true},   /* not a regexp: exact */
+                {"{\"name\":[\"[\"]}", "a[", false, false, false},
+                {"{\"name\":[\"x\",\"w\"]}", "web", false, true, true}, /* any value */
+                {"{\"name\":[]}", "web", true, true, true},
+                {"{\"name\":[\"(w)\\\\1\"]}", "ww", false, false, false}, /* no back-references */
+                {"{\"name\":[\"w\\\\.b\"]}", "w.b", false, true, false},
+                {"{\"name\":[\"w\\\\\"]}", "w\\", true, true, true}, /* a trailing '\\' */
+                /* counted repetitions as RE2 bounds them (glibc would take seconds) */
+                {"{\"name\":[\"^[a-z]{1,64}$\"]}", "web", false, true, false},
+                {"{\"name\":[\"^(w[e]{1,3}){1,9}b\"]}", "web", false, true, false},
+                {"{\"name\":[\"((a{1,100}){1,100}){1,100}\"]}", "aaa", false, false, false},
+                {"{\"name\":[\"(a{1,100}){1,100}\"]}", "aaa", false, false, false},
+                {"{\"name\":[\"a{1001}\"]}", "aaa", false, false, false},
+                {"{\"name\":[\"[]{]{1,999}\"]}", "{", false, true, false},
+                {"{\"name\":[\"[[:alpha:]]{2}b\"]}", "web", false, true, false},
+        };
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct filters f;
+                assert_int_equal(filters_parse(cases[i].in, mk, &f, NULL), 0);
+                if (filters_exact(&f, "name", cases[i].source) != cases[i].exact ||
+                    filters_match(&f, "name", cases[i].source) != cases[i].match ||
+                    filters_prefix(&f, "name", cases[i].source) != cases[i].prefix)
+                        fail_msg("%s against '%s'", cases[i].in, cases[i].source);
+                assert_int_equal(filters_contains(&f, "name"), strcmp(cases[i].in, "{}") != 0);
+                filters_release(&f);
+        }
+}
+
+/* filters_time: prune's until (one value, Go's messages). */
+static void test_filter_time(void **state)
+{
+        (void)state;
+        const int64_t now = 1700000000LL * 1000000000LL;
+        static const struct {
+                const char *in;
+                int64_t want; /* s; -1 absent; -2 refused */
+                const char *msg;
+        } cases[] = {
+                {"{}", -1, NULL},
+                {"{\"until\":[\"24h\"]}", 1700000000 - 86400, NULL},
+                {"{\"until\":{\"10m\":true}}", 1700000000 - 600, NULL},
+                {"{\"until\":[\"1h30m\"]}", 1700000000 - 5400, NULL},
+                {"{\"until\":[\"24\"]}", 24, NULL}, /* Unix seconds, not a duration */
+                {"{\"until\":[\"1600000000.5\"]}", 1600000000, NULL},
+                {"{\"until\":[\"2024-01-02T03:04:05Z\"]}", 1704164645, NULL},
+                {"{\"until\":[\"1h\",\"2h\"]}", -2, "more than one until filter specified"},
+                {"{\"until\":[\"soon\"]}", -2,
+                 "failed to parse value as time or duration: invalid seconds \"soon\": invalid "
+                 "syntax"},
+                {"{\"until\":[\"\"]}", -2,
+                 "failed to parse value as time or duration: value is empty"},
+                {"{\"until\":[\"2024-13-01\"]}", -2,
+                 "parsing time \"2024-13-01\": not a valid RFC 3339 time"},
+        };
+        static const char *const tk[] = {"until", NULL};
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct filters f;
+                struct kerr err = {0};
+                int64_t ns = 42;
+                assert_int_equal(filters_parse(cases[i].in, tk, &f, NULL), 0);
+                int r = filters_time(&f, "until", now, &ns, &err);
+                if (cases[i].want == -2) {
+                        assert_int_equal(r, -EINVAL);
+                        assert_string_equal(err.msg, cases[i].msg);
+                        assert_int_equal(ns, 42);
+                } else {
+                        assert_int_equal(r, 0);
+                        assert_int_equal(cases[i].want < 0 ? ns : ns / 1000000000, cases[i].want);
+                }
+                filters_release(&f);
+        }
 }
 
 #define S 1000000000LL
@@ -201,12 +344,42 @@ static void test_timestamps(void **state)
         assert_int_equal(d, 1000);
 }
 
+/* Values form a set; a request carries a bounded number of them. */
+static void test_sets_and_bounds(void **state)
+{
+        (void)state;
+        struct filters f;
+        struct kerr err = {0};
+        assert_int_equal(filters_parse("{\"label\":[\"a\",\"a\",\"b\"]}", keys, &f, &err), 0);
+        assert_int_equal(filters_count(&f, "label"), 2);
+        filters_release(&f);
+        /* the map shape's false values are values too, as Go's Get sees them */
+        assert_int_equal(filters_parse("{\"label\":{\"a\":false}}", keys, &f, &err), 0);
+        assert_string_equal(filters_get(&f, "label", 0), "a");
+        filters_release(&f);
+        char *big = malloc(16 * (FILTERS_MAX_VALUES + 2) + 32);
+        size_t n = (size_t)sprintf(big, "{\"label\":[");
+        for (int i = 0; i <= FILTERS_MAX_VALUES; i++)
+                n += (size_t)sprintf(big + n, "%s\"v%d\"", i ? "," : "", i);
+        sprintf(big + n, "]}");
+        assert_int_equal(filters_parse(big, keys, &f, &err), -EINVAL);
+        assert_string_equal(err.msg, "invalid filters: more than 256 values");
+        big[n - 1 - strlen(",\"v256\"") + 1] = 0; /* drop the last value */
+        strcat(big, "]}");
+        assert_int_equal(filters_parse(big, keys, &f, &err), 0);
+        assert_int_equal(filters_count(&f, "label"), FILTERS_MAX_VALUES);
+        filters_release(&f);
+        free(big);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_shapes),   cmocka_unit_test(test_empty),
                 cmocka_unit_test(test_refused),  cmocka_unit_test(test_bools),
                 cmocka_unit_test(test_labels),   cmocka_unit_test(test_timestamps),
+                cmocka_unit_test(test_prune_labels), cmocka_unit_test(test_matchers),
+                cmocka_unit_test(test_filter_time), cmocka_unit_test(test_sets_and_bounds),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

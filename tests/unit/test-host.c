@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "engine/host.h"
+#include "engine/core/host.h"
 #include "unit.h"
 
 static void test_cgroup_v2_full(void **state)
@@ -77,10 +77,31 @@ static void test_live_host(void **state)
         host_info_release(&h);
 }
 
+static void test_filesystem_probe(void **state)
+{
+        (void)state;
+        char *proc = unit_tmpdir();
+        unit_write(proc, "filesystems", "nodev\tsysfs\nnodev\toverlay\n\text4\n");
+        assert_true(host_filesystem_probe(proc, "overlay", NULL));
+        assert_true(host_filesystem_probe(proc, "ext4", NULL));
+        /* a name that only prefixes a listed one does not count */
+        assert_false(host_filesystem_probe(proc, "overla", NULL));
+        /* not listed: the kernel is asked (and loads a module); one no
+         * kernel has is unavailable even when a module file exists */
+        char *mods = unit_tmpdir();
+        unit_write(mods, "kedgenofs.ko", "");
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/kedgenofs.ko", mods);
+        assert_false(host_filesystem_probe(proc, "kedgenofs", path));
+        unit_rmdir(mods);
+        unit_rmdir(proc);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_cgroup_v2_full),
+                cmocka_unit_test(test_filesystem_probe),
                 cmocka_unit_test(test_cgroup_v2_partial),
                 cmocka_unit_test(test_cgroup_v1),
                 cmocka_unit_test(test_live_host),

@@ -65,6 +65,11 @@ static void test_lines_and_partials(void **state)
         assert_int_equal(logfile_write(&lf, LOGFILE_STDERR, "e", 1, &ts), 0);
         assert_int_equal(logfile_write(&lf, LOGFILE_STDOUT, "o\nthree", 7, &ts), 0);
         char *s = unit_read(dir, "log");
+        assert_int_equal(count_lines(s), 0); /* waiting in the buffer */
+        assert_in_range(logfile_due(&lf), 0, LOGFILE_DELAY_MS);
+        assert_int_equal(logfile_sync(&lf), 0);
+        assert_int_equal(logfile_due(&lf), -1);
+        s = unit_read(dir, "log");
         assert_int_equal(count_lines(s), 2);
         assert_non_null(strstr(s, "\"log\":\"two\\n\""));
         assert_int_equal(logfile_flush(&lf, &ts), 0);
@@ -120,12 +125,105 @@ static void test_rotation(void **state)
         unit_rmdir(dir);
 }
 
+/* The whole file (unit_read stops at 64 KiB); freed by the next call. */
+static char *read_all(const char *dir, const char *name)
+{
+        static char *last;
+        free(last);
+        last = NULL;
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        FILE *f = fopen(path, "re");
+        if (!f)
+                return NULL;
+        fseek(f, 0, SEEK_END);
+        long n = ftell(f);
+        rewind(f);
+        last = calloc(1, (size_t)n + 1);
+        size_t got = fread(last, 1, (size_t)n, f);
+        fclose(f);
+        assert_int_equal(got, (size_t)n);
+        return last;
+}
+
+/* Entries wait in memory; these are the cases where that could lose,
+ * split or misplace one. */
+static void test_buffered_edges(void **state)
+{
+        (void)state;
+        char *dir = unit_tmpdir();
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/log", dir);
+        struct logfile lf;
+        struct kerr err = {0};
+
+        /* Output that crosses the buffer size is written in whole entries:
+         * the file never ends inside one. */
+        assert_int_equal(logfile_open(&lf, path, 0, 1, &err), 0);
+        static char chunk[70000];
+        for (size_t i = 0; i < sizeof(chunk); i++)
+                chunk[i] = i % 100 == 99 ? '\n' : 'x';
+        int writes = 0;
+        while (lf.size < LOGFILE_BUFFER_MAX + 1000) {
+                assert_int_equal(logfile_write(&lf, LOGFILE_STDOUT, chunk, sizeof(chunk), &ts), 0);
+                writes++;
+        }
+        char *s = read_all(dir, "log");
+        assert_non_null(s);
+        size_t on_disk = strlen(s);
+        assert_true(on_disk >= LOGFILE_BUFFER_MAX);
+        assert_int_equal(s[on_disk - 1], '\n');
+        assert_true(on_disk + lf.pending.len == lf.size);
+        /* A partial line at exit is written by flush, after the rest. */
+        assert_int_equal(logfile_write(&lf, LOGFILE_STDOUT, "end-no-newline", 14, &ts), 0);
+        assert_int_equal(logfile_flush(&lf, &ts), 0);
+        s = read_all(dir, "log");
+        assert_int_equal(count_lines(s), writes * 700 + 1);
+        assert_non_null(strstr(s, "\"log\":\"end-no-newline\",\"stream\""));
+        assert_int_equal(strlen(s), lf.size);
+        logfile_release(&lf);
+
+        /* Rotation while entries wait: they go to the file that was
+         * current when they were written, and each file holds whole
+         * entries up to the limit. */
+        char rp[4096];
+        snprintf(rp, sizeof(rp), "%s/rot", dir);
+        assert_int_equal(logfile_open(&lf, rp, 1000, 5, &err), 0);
+        for (int i = 0; i < 40; i++) {
+                char line[16];
+                int n = snprintf(line, sizeof(line), "n%02d\n", i);
+                assert_int_equal(logfile_write(&lf, LOGFILE_STDOUT, line, (size_t)n, &ts), 0);
+        }
+        assert_true(lf.pending.len > 0);
+        logfile_release(&lf);
+        const char *names[] = {"rot.4", "rot.3", "rot.2", "rot.1", "rot"};
+        int next = -1, files = 0;
+        for (size_t f = 0; f < 5; f++) {
+                s = read_all(dir, names[f]);
+                if (!s)
+                        continue;
+                files++;
+                assert_true(strlen(s) < 1000 + 80);
+                for (char *p = s; (p = strstr(p, "\"log\":\"n")); p += 8) {
+                        int v = atoi(p + 8);
+                        if (next < 0)
+                                next = v; /* the oldest entry kept */
+                        assert_int_equal(v, next);
+                        next++;
+                }
+        }
+        assert_true(files >= 3);
+        assert_int_equal(next, 40);
+        unit_rmdir(dir);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_format),
                 cmocka_unit_test(test_lines_and_partials),
                 cmocka_unit_test(test_rotation),
+                cmocka_unit_test(test_buffered_edges),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

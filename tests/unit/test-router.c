@@ -43,6 +43,36 @@ static void test_table_cases(void **state)
         }
 }
 
+/* The slow routes run on worker threads (server.c), never on the request
+ * threads; streamed bodies are bounded. */
+static void test_slow_routes_on_workers(void **state)
+{
+        (void)state;
+        static const struct {
+                const char *method, *path;
+        } slow[] = {
+                {"POST", "/containers/x/stop"}, {"POST", "/containers/x/restart"},
+                {"DELETE", "/containers/x"},    {"POST", "/images/load"},
+                {"POST", "/images/create"},     {"POST", "/auth"},
+                {"POST", "/containers/x/kill"}, {"POST", "/images/prune"},
+        };
+        for (size_t i = 0; i < sizeof(slow) / sizeof(slow[0]); i++) {
+                struct route_match m = {0};
+                assert_true(router_match(slow[i].method, slow[i].path, &m));
+                assert_true(m.route->on_worker);
+                assert_non_null(m.route->handler);
+                router_match_release(&m);
+        }
+        struct route_match m = {0};
+        assert_true(router_match("GET", "/_ping", &m));
+        assert_false(m.route->on_worker);
+        size_t n;
+        const struct route *t = router_table(&n);
+        for (size_t i = 0; i < n; i++)
+                if (t[i].body_cb)
+                        assert_true(t[i].body_max <= ROUTE_SPOOL_MAX);
+}
+
 static void test_no_match(void **state)
 {
         (void)state;
@@ -84,6 +114,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_table_cases),
                 cmocka_unit_test(test_no_match),
+                cmocka_unit_test(test_slow_routes_on_workers),
                 cmocka_unit_test(test_table_sane),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "base/err.h"
 #include "shim/proto.h"
 
 #include <errno.h>
@@ -26,6 +27,9 @@ static const struct {
         {"\x00\x01\x00\x00\x00\x00\x00\x00", 8, -EBADMSG, 0},              /* reserved byte */
         {"\x00\x00\x00\x00\x00\x00\x10\x01", 8, -EBADMSG, 0},              /* 4097 > max */
         {"\x00\x00\x00\x00\xff\xff\xff\xff", 8, -EBADMSG, 0},
+        {"\x09\x00\x00\x00\x00\x00\x00\x03" "abc", 11, -EBADMSG, 0}, /* ERROR < kind+errno */
+        {"\x09\x00\x00\x00\x00\x00\x00\x08\x00\x00\x00\x01\x00\x00\x00\x02", 16, 16,
+         SHIM_FRAME_ERROR},
 };
 
 static void test_parse_table(void **state)
@@ -62,11 +66,70 @@ static void test_roundtrip(void **state)
         assert_memory_equal(buf + 12, "\x06\x00\x00\x00\x00\x00\x00\x04", 8);
 }
 
+/* A start error keeps its kind and errno across the frame and the
+ * launcher's report line; the message is cut on a character boundary. */
+static void test_error_frame(void **state)
+{
+        (void)state;
+        uint8_t buf[SHIM_FRAME_HDR + 64];
+        size_t n = shim_frame_put_error(buf + SHIM_FRAME_HDR, 64, KERR_INVALID, ENOENT,
+                                        "exec: \"nosuch\": executable file not found in $PATH");
+        shim_frame_header(buf, SHIM_FRAME_ERROR, (uint32_t)n);
+        struct shim_frame f;
+        assert_int_equal(shim_frame_parse(buf, SHIM_FRAME_HDR + n, SHIM_FRAME_OUT_MAX, &f),
+                         (int)(SHIM_FRAME_HDR + n));
+        int kind, errnum;
+        const char *msg;
+        size_t len;
+        assert_int_equal(shim_frame_get_error(&f, &kind, &errnum, &msg, &len), 0);
+        assert_int_equal(kind, KERR_INVALID);
+        assert_int_equal(errnum, ENOENT);
+        assert_int_equal(len, 50);
+        assert_memory_equal(msg, "exec: \"nosuch\": executable file not found in $PATH", 4);
+        /* "é" is two bytes: a 9-byte room keeps 1 + 4 whole characters. */
+        n = shim_frame_put_error(buf, SHIM_ERROR_HDR + 9, KERR_INVALID, EACCES, "x" "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+        assert_int_equal(n, SHIM_ERROR_HDR + 9);
+        n = shim_frame_put_error(buf, SHIM_ERROR_HDR + 8, KERR_INVALID, EACCES, "x" "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+        assert_int_equal(n, SHIM_ERROR_HDR + 7);
+        /* An out-of-range kind is refused. */
+        shim_frame_put_u32(buf + SHIM_FRAME_HDR, KERR_KIND_MAX);
+        f.payload = buf + SHIM_FRAME_HDR;
+        f.len = SHIM_ERROR_HDR;
+        assert_int_equal(shim_frame_get_error(&f, &kind, &errnum, &msg, &len), -EBADMSG);
+}
+
+static void test_report_line(void **state)
+{
+        (void)state;
+        char line[128];
+        int kind, errnum;
+        const char *msg;
+        assert_true(shim_report_format(line, sizeof(line), KERR_NONE, 0, NULL) > 0);
+        assert_int_equal(shim_report_parse(line, &kind, &errnum, &msg), 0);
+        assert_true(shim_report_format(line, sizeof(line), KERR_INVALID, EACCES,
+                                       "exec: \"/etc/passwd\": permission\ndenied") > 0);
+        assert_int_equal(shim_report_parse(line, &kind, &errnum, &msg), 1);
+        assert_int_equal(kind, KERR_INVALID);
+        assert_int_equal(errnum, EACCES);
+        assert_string_equal(msg, "exec: \"/etc/passwd\": permission denied");
+        static const char *const bad[] = {"", "error", "error x 1 m", "error 1 1", "error 99 1 m",
+                                          "error 1 99999 m", "error 0 1 m", "okay"};
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+                if (shim_report_parse(bad[i], &kind, &errnum, &msg) != -EBADMSG)
+                        fail_msg("accepted '%s'", bad[i]);
+        assert_int_equal(shim_start_exit_code(ENOENT), 127);
+        assert_int_equal(shim_start_exit_code(-EACCES), 126);
+        assert_int_equal(shim_start_exit_code(EISDIR), 126);
+        assert_int_equal(shim_start_exit_code(EIO), 128);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_parse_table),
                 cmocka_unit_test(test_roundtrip),
+                cmocka_unit_test(test_error_frame),
+                cmocka_unit_test(test_report_line),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,6 +38,14 @@ static const struct {
          "linux.resources.memory.limit must be an integer"},
         {"{" PROC "," ROOT ",\"annotations\":{\"org.kedge.rootfs.lowerdirs\":\"/a\","
          "\"org.kedge.rootfs.upperdir\":\"/u\"}}", "go together"},
+        {"{" PROC "," ROOT ",\"linux\":{\"resources\":{\"devices\":[{\"type\":\"x\"}]}}}",
+         "invalid device type 'x'"},
+        {"{" PROC "," ROOT ",\"linux\":{\"resources\":{\"devices\":[{\"access\":\"rwx\"}]}}}",
+         "invalid device access 'rwx'"},
+        {"{" PROC "," ROOT ",\"linux\":{\"resources\":{\"devices\":[{\"major\":-2}]}}}",
+         "devices[].major must be an integer"},
+        {"{" PROC "," ROOT ",\"linux\":{\"resources\":{\"devices\":{}}}}",
+         "linux.resources.devices must be an array"},
         {"[1]", "must be an object"},
         {"{", "line 1"},
 };
@@ -136,6 +144,38 @@ static void test_full(void **state)
         rt_spec_release(&s);
 }
 
+static void test_devices(void **state)
+{
+        (void)state;
+        static const char json[] =
+                "{" PROC "," ROOT ",\"linux\":{\"resources\":{\"devices\":["
+                "{\"allow\":false,\"access\":\"rwm\"},"
+                "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rw\"},"
+                "{\"allow\":true,\"type\":\"b\",\"major\":8,\"access\":\"m\"}]}}}";
+        struct rt_spec s;
+        struct kerr err = {0};
+        assert_int_equal(rt_spec_parse(json, strlen(json), "/b", &s, &err), 0);
+        const struct rt_resources *r = &s.resources;
+        assert_true(r->devices_set);
+        assert_int_equal(r->n_devices, 3);
+        assert_false(r->devices[0].allow);
+        assert_int_equal(r->devices[0].type, 'a');
+        assert_int_equal(r->devices[0].major, -1);
+        assert_int_equal(r->devices[0].access, RT_DEV_ALL);
+        assert_int_equal(r->devices[1].type, 'c');
+        assert_int_equal(r->devices[1].minor, 3);
+        assert_int_equal(r->devices[1].access, RT_DEV_READ | RT_DEV_WRITE);
+        assert_int_equal(r->devices[2].major, 8);
+        assert_int_equal(r->devices[2].minor, -1);
+        assert_int_equal(r->devices[2].access, RT_DEV_MKNOD);
+        rt_spec_release(&s);
+        /* absent: the runtime leaves the device policy alone */
+        static const char none[] = "{" PROC "," ROOT "}";
+        assert_int_equal(rt_spec_parse(none, strlen(none), "/b", &s, &err), 0);
+        assert_false(s.resources.devices_set);
+        rt_spec_release(&s);
+}
+
 static void test_caps_names(void **state)
 {
         (void)state;
@@ -155,6 +195,7 @@ int main(void)
                 cmocka_unit_test(test_table),
                 cmocka_unit_test(test_full),
                 cmocka_unit_test(test_caps_names),
+                cmocka_unit_test(test_devices),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
