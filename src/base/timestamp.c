@@ -176,3 +176,10 @@ int timestamp_parse(const char *s, int64_t now_ns, int64_t *ret_ns)
                 return -EINVAL;
         return parse_unix(s, ret_ns);
 }
+
+int64_t timestamp_now_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}

@@ -16,3 +16,7 @@ int timestamp_parse(const char *s, int64_t now_ns, int64_t *ret_ns);
 
 /* A Go duration ("1h30m", "-1.5s", "300ms") in nanoseconds, or -EINVAL. */
 int timestamp_parse_duration(const char *s, int64_t *ret_ns);
+
+/* The wall clock (CLOCK_REALTIME) in nanoseconds since the epoch: the one
+ * clock records and filters compare with. */
+int64_t timestamp_now_ns(void);

@@ -1,6 +1,7 @@
 #include "daemon-config.h"
 
 #include "api/socket.h"
+#include "base/strv.h"
 #include "base/cleanup.h"
 #include "base/json.h"
 #include "base/xalloc.h"
@@ -11,13 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static void strv_free(char **v)
-{
-        for (size_t i = 0; v && v[i]; i++)
-                free(v[i]);
-        free(v);
-}
 
 static void strv_add(char ***v, const char *s)
 {

@@ -3,6 +3,7 @@
 #include "engine/container/container.h"
 #include "engine/image/image.h"
 
+#include "base/strv.h"
 #include "base/fs.h"
 #include "base/xalloc.h"
 #include "runtime/seccomp.h"
@@ -34,24 +35,6 @@ static const char *backing_fs_name(const char *path)
                 if ((unsigned long)st.f_type == names[i].magic)
                         return names[i].name;
         return "unknown";
-}
-
-static char **strv_copy(const char *const *v)
-{
-        size_t n = 0;
-        while (v && v[n])
-                n++;
-        char **out = xzalloc((n + 1) * sizeof(char *));
-        for (size_t i = 0; i < n; i++)
-                out[i] = xstrdup(v[i]);
-        return out;
-}
-
-static void strv_free(char **v)
-{
-        for (size_t i = 0; v && v[i]; i++)
-                free(v[i]);
-        free(v);
 }
 
 static void engine_registry_settings(struct engine *e, const struct engine_config *cfg)

@@ -1,6 +1,7 @@
 /* spec.c - config.json -> struct rt_spec. */
 #include "spec.h"
 
+#include "base/strv.h"
 #include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
@@ -147,13 +148,6 @@ static int get_strv(const json_t *obj, const char *key, const char *field, char 
         }
         *ret = v;
         return 0;
-}
-
-static void strv_free(char **v)
-{
-        for (size_t i = 0; v && v[i]; i++)
-                free(v[i]);
-        free(v);
 }
 
 /* --- process --- */

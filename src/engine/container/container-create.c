@@ -7,6 +7,7 @@
 #include "engine/engine.h"
 #include "names.h"
 
+#include "base/timestamp.h"
 #include "base/env.h"
 #include "base/fs.h"
 #include "base/json.h"
@@ -30,13 +31,6 @@ static const char *const config_keys[] = {
         "Volumes",   "WorkingDir", "Entrypoint",  "NetworkDisabled", "MacAddress",
         "OnBuild",   "Labels",     "StopSignal",  "StopTimeout", "Shell",
 };
-
-static int64_t now_ns(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static void new_id(char out[65])
 {
@@ -411,7 +405,7 @@ struct container *engine_container_create(struct engine *e, const char *name, js
         _cleanup_(container_unrefp) struct container *c = container_new(id, cname);
         c->image_id = TAKE_PTR(img.id);
         c->image_ref = xstrdup(image_ref);
-        c->created_ns = now_ns();
+        c->created_ns = timestamp_now_ns();
         c->config = TAKE_PTR(config);
         c->host_config = TAKE_PTR(hc);
         c->networking = json_is_object(nc) ? json_deep_copy(nc) : json_object();

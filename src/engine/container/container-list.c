@@ -8,6 +8,7 @@
 #include "container-internal.h"
 #include "engine/engine.h"
 
+#include "base/timestamp.h"
 #include "base/buf.h"
 #include "base/fs.h"
 #include "base/json.h"
@@ -29,13 +30,6 @@ struct list_ctx {
         char before[65], since[65]; /* "" when not given */
         int64_t now;
 };
-
-static int64_t now_ns(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static bool is_running(enum container_state s)
 {
@@ -77,7 +71,7 @@ static int list_ctx_init(struct engine *e, const struct container_list_opts *o,
                          struct container **list, size_t n, struct list_ctx *x,
                          struct kerr *err)
 {
-        *x = (struct list_ctx){.all = o->all, .limit = o->limit, .now = now_ns()};
+        *x = (struct list_ctx){.all = o->all, .limit = o->limit, .now = timestamp_now_ns()};
         if (container_filter_parse(o->filters, &x->cf, err) < 0)
                 return -EINVAL;
         if (resolve_container(e, &x->cf.f, "before", x->before, err) < 0 ||
@@ -297,7 +291,7 @@ int container_prune(struct engine *e, const char *filters, json_t **ret, struct 
         int64_t until;
         if (filters_parse(filters, prune_keys, &f, err) < 0)
                 return -EINVAL;
-        if (filters_time(&f, "until", now_ns(), &until, err) < 0) {
+        if (filters_time(&f, "until", timestamp_now_ns(), &until, err) < 0) {
                 filters_release(&f);
                 return -EINVAL;
         }

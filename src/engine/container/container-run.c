@@ -11,6 +11,7 @@
 #include "logs.h"
 #include "signals.h"
 
+#include "base/timestamp.h"
 #include "base/buf.h"
 #include "base/fs.h"
 #include "base/json.h"
@@ -38,13 +39,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static int64_t now_ns(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 void container_run_dir(struct engine *e, const struct container *c, char *buf, size_t size)
 {
@@ -154,7 +148,7 @@ static bool read_exit_file(struct engine *e, struct container *c, int *code, int
                 return false;
         *code = (int)json_integer_value(json_object_get(v, "ExitCode"));
         const char *f = json_get_str(v, "FinishedAt");
-        *finished = f ? log_time_parse(f) : now_ns();
+        *finished = f ? log_time_parse(f) : timestamp_now_ns();
         const char *msg = json_get_str(v, "Error");
         *error = msg && msg[0] ? xstrdup(msg) : NULL;
         /* The OOM killer's counts in its cgroup, which the shim read before
@@ -224,7 +218,7 @@ static void record_exit(struct engine *e, struct container *c)
         free(c->error);
         c->exit_code = clean ? code : 137;
         c->oom_killed = clean && oom;
-        c->finished_ns = clean && finished > 0 ? finished : now_ns();
+        c->finished_ns = clean && finished > 0 ? finished : timestamp_now_ns();
         c->error = clean ? error
                          : xstrdup("the container's shim exited without recording the "
                                    "container's exit status");
@@ -583,7 +577,7 @@ int engine_container_start(struct engine *e, struct container *c, struct kerr *e
         }
         pthread_mutex_lock(&c->lock);
         r = container_state_change(c, CONTAINER_RUNNING, err);
-        c->started_ns = now_ns();
+        c->started_ns = timestamp_now_ns();
         c->finished_ns = 0;
         c->exit_code = 0;
         c->oom_killed = false;

@@ -5,6 +5,7 @@
  * start-up sweep removes. */
 #include "image-internal.h"
 
+#include "base/timestamp.h"
 #include "base/json.h"
 #include "base/xalloc.h"
 #include "image/reference.h"
@@ -302,13 +303,6 @@ static bool prune_candidate(struct engine *e, const char *id, const struct filte
         return filters_match_prune_labels(f, json_object_get(json_object_get(v, "Config"), "Labels"));
 }
 
-static int64_t now_ns(void)
-{
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-}
-
 static const char *const prune_keys[] = {"dangling", "label", "label!", "until", NULL};
 
 static int prune_opts_of(const struct filters *f, struct prune_opts *ret, struct kerr *err)
@@ -318,7 +312,7 @@ static int prune_opts_of(const struct filters *f, struct prune_opts *ret, struct
                 return -EINVAL;
         ret->all = dangling == 0;
         int64_t until;
-        if (filters_time(f, "until", now_ns(), &until, err) < 0)
+        if (filters_time(f, "until", timestamp_now_ns(), &until, err) < 0)
                 return filters_count(f, "until") > 1
                                ? -EINVAL
                                : kerr_wrap(err, "invalid value for 'until' filter");
