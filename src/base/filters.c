@@ -280,13 +280,28 @@ static bool regex_small(const char *p)
                         if (*end == '}' && end > p + 1) {
                                 if (m > REGEX_MAX_SIZE || n > REGEX_MAX_SIZE)
                                         return false;
-                                size[depth] += last * ((m > n ? m : n) - (m || n ? 1 : 0));
+                                unsigned long max = m > n ? m : n;
+                                size[depth] += last * (max - (max ? 1 : 0));
+                                /* A repetition right after applies to all
+                                 * of it: a{1,100}{1,100}{1,100} is 10^6. */
+                                last *= max ? max : 1;
                                 p = end;
-                                if (size[depth] > REGEX_MAX_SIZE)
+                                if (size[depth] > REGEX_MAX_SIZE || last > REGEX_MAX_SIZE)
                                         return false;
                                 continue;
                         }
                 }
+                if (*p == '+') {
+                        /* glibc compiles e+ as e e*, copying e: each '+'
+                         * of a++++ doubles what the next one copies. */
+                        size[depth] += last;
+                        last *= 2;
+                        if (size[depth] > REGEX_MAX_SIZE || last > REGEX_MAX_SIZE)
+                                return false;
+                        continue;
+                }
+                if (*p == '*' || *p == '?')
+                        continue; /* wrapped, not copied */
                 if (*p == '[') {
                         const char *e = bracket_end(p);
                         p = e ? e : p;
