@@ -476,6 +476,11 @@ static int fail_start(struct engine *e, struct container *c, const char *run_dir
         struct kerr ignore = {0};
         pthread_mutex_lock(&c->lock);
         close_pidfds_locked(e, c);
+        pthread_mutex_unlock(&c->lock);
+        /* Files go while the start still holds the container: once the
+         * state says stopped, the next start may make its run directory. */
+        engine_container_cleanup_files(e, c, true);
+        pthread_mutex_lock(&c->lock);
         container_state_change(c, c->has_been_started ? CONTAINER_EXITED : CONTAINER_CREATED,
                                &ignore);
         /* The kind and errno came from the shim's frame (or the step that
@@ -487,7 +492,6 @@ static int fail_start(struct engine *e, struct container *c, const char *run_dir
         c->shim_start = c->pid_start = 0;
         container_row_update_locked(e, c, &ignore);
         pthread_mutex_unlock(&c->lock);
-        engine_container_cleanup_files(e, c, true);
         container_attach_drop_pending(c);
         (void)run_dir;
         container_fire_waiters(c, true, false);
