@@ -149,9 +149,8 @@ static json_t *inspect_json(struct request *req, const struct container_snapshot
                 for (size_t i = 1; i < json_array_size(all); i++)
                         json_array_append(args, json_array_get(all, i));
         }
-        char dir[512], log[600];
-        snprintf(dir, sizeof(dir), "%s/containers/%s", e->data_root, c->id);
-        snprintf(log, sizeof(log), "%s/%s-json.log", dir, c->id);
+        _cleanup_free_ char *dir = container_path(e, c->id, NULL);
+        _cleanup_free_ char *log = xasprintf("%s/%s-json.log", dir, c->id);
         char name[300];
         snprintf(name, sizeof(name), "/%s", c->name);
         json_t *v = json_object();
@@ -161,13 +160,13 @@ static json_t *inspect_json(struct request *req, const struct container_snapshot
         json_set(v, "Args", args);
         json_set(v, "State", state_json(c));
         json_set_str(v, "Image", c->image_id);
-        char p[700];
-        snprintf(p, sizeof(p), "%s/resolv.conf", dir);
-        json_set_str(v, "ResolvConfPath", p);
-        snprintf(p, sizeof(p), "%s/hostname", dir);
-        json_set_str(v, "HostnamePath", p);
-        snprintf(p, sizeof(p), "%s/hosts", dir);
-        json_set_str(v, "HostsPath", p);
+        static const char *const files[][2] = {{"ResolvConfPath", "resolv.conf"},
+                                               {"HostnamePath", "hostname"},
+                                               {"HostsPath", "hosts"}};
+        for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+                _cleanup_free_ char *p = xasprintf("%s/%s", dir, files[i][1]);
+                json_set_str(v, files[i][0], p);
+        }
         json_set_str(v, "LogPath", log);
         json_set_str(v, "Name", name);
         json_set_int(v, "RestartCount", c->restart_count);
@@ -178,10 +177,10 @@ static json_t *inspect_json(struct request *req, const struct container_snapshot
         json_set_str(v, "AppArmorProfile", "");
         json_set(v, "ExecIDs", json_null());
         json_set(v, "HostConfig", json_deep_copy(c->host_config));
-        snprintf(p, sizeof(p), "%s/upper", dir);
+        _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
         json_set(v, "GraphDriver",
-                 json_pack("{ss s{ss ss}}", "Name", "overlay2", "Data", "UpperDir", p, "WorkDir",
-                           dir));
+                 json_pack("{ss s{ss ss}}", "Name", "overlay2", "Data", "UpperDir", upper,
+                           "WorkDir", dir));
         json_set(v, "Mounts", mounts_json(c));
         json_set(v, "Config", json_deep_copy(cfg));
         json_set(v, "NetworkSettings", network_settings(c));

@@ -352,9 +352,9 @@ static uint64_t parse_size(const char *s)
 static int spawn_shim(struct engine *e, struct container *c, const char *run_dir,
                       int *ret_lifeline, struct kerr *err)
 {
-        char bundle[300], log[400], id[80];
-        snprintf(bundle, sizeof(bundle), "%s/containers/%s", e->data_root, c->id);
-        snprintf(log, sizeof(log), "%s/%s-json.log", bundle, c->id);
+        _cleanup_free_ char *bundle = container_path(e, c->id, NULL);
+        _cleanup_free_ char *log = xasprintf("%s/%s-json.log", bundle, c->id);
+        char id[80];
         snprintf(id, sizeof(id), "%s", c->id);
         const char *argv[24];
         int n = 0;
@@ -731,8 +731,7 @@ void engine_container_cleanup_files(struct engine *e, struct container *c, bool 
         /* With an external runtime the shim mounts the root on the host and
          * unmounts it at the end; after a shim crash the daemon does (no-op,
          * EINVAL, when nothing is mounted there). */
-        char root[300];
-        snprintf(root, sizeof(root), "%s/containers/%s/rootfs", e->data_root, c->id);
+        _cleanup_free_ char *root = container_path(e, c->id, "rootfs");
         umount2(root, MNT_DETACH);
         /* The shim (or runc delete) removes the cgroup after reaping;
          * after a shim crash the daemon does, in every hierarchy. */

@@ -279,8 +279,7 @@ static void add_mount(json_t *mounts, const char *dst, const char *type, const c
 
 static json_t *build_mounts(struct engine *e, struct container *c, struct kerr *err)
 {
-        char dir[200];
-        snprintf(dir, sizeof(dir), "%s/containers/%s", e->data_root, c->id);
+        _cleanup_free_ char *dir = container_path(e, c->id, NULL);
         json_int_t shm = json_integer_value(json_object_get(c->host_config, "ShmSize"));
         char shmopt[64];
         snprintf(shmopt, sizeof(shmopt), "size=%lld", (long long)(shm > 0 ? shm : 64 << 20));
@@ -303,8 +302,8 @@ static json_t *build_mounts(struct engine *e, struct container *c, struct kerr *
                   json_pack("[sssss]", "nosuid", "noexec", "nodev", "mode=1777", shmopt));
         static const char *const etc[] = {"resolv.conf", "hostname", "hosts"};
         for (size_t i = 0; i < ARRAY_SIZE(etc); i++) {
-                char src[300], dst[64];
-                snprintf(src, sizeof(src), "%s/%s", dir, etc[i]);
+                _cleanup_free_ char *src = xasprintf("%s/%s", dir, etc[i]);
+                char dst[64];
                 snprintf(dst, sizeof(dst), "/etc/%s", etc[i]);
                 add_mount(m, dst, "bind", src, json_pack("[ss]", "rbind", "rprivate"));
         }
@@ -490,11 +489,9 @@ int container_spec_write(struct engine *e, struct container *c, struct kerr *err
                 image_rootfs_release(&img);
                 return -EINVAL;
         }
-        char dir[256];
-        snprintf(dir, sizeof(dir), "%s/containers/%s", e->data_root, c->id);
-        char upper[300], work[300];
-        snprintf(upper, sizeof(upper), "%s/upper", dir);
-        snprintf(work, sizeof(work), "%s/work", dir);
+        _cleanup_free_ char *dir = container_path(e, c->id, NULL);
+        _cleanup_free_ char *upper = xasprintf("%s/upper", dir);
+        _cleanup_free_ char *work = xasprintf("%s/work", dir);
         bool privileged = json_is_true(json_object_get(c->host_config, "Privileged"));
         json_t *linux_ = json_pack("{so so ss}", "namespaces", build_namespaces(c->host_config),
                                    "resources", build_resources(c), "cgroupsPath", "");

@@ -52,6 +52,12 @@ void container_dir(const struct container *c, char *buf, size_t size)
         snprintf(buf, size, "containers/%s", c->id);
 }
 
+char *container_path(const struct engine *e, const char *id, const char *sub)
+{
+        return xasprintf("%s/containers/%s%s%s", e->data_root, id, sub ? "/" : "",
+                         sub ? sub : "");
+}
+
 /* A new container object with one reference and no record yet. */
 struct container *container_new(const char *id, const char *name)
 {

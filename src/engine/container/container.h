@@ -171,3 +171,6 @@ void container_status_text(const struct container_snapshot *s, int64_t now_ns, c
 
 /* The container's directory name under the data root: "containers/<id>". */
 void container_dir(const struct container *c, char *buf, size_t size);
+/* The absolute path of the container id's directory under the data root,
+ * or of sub inside it (sub may be NULL): a new string, never truncated. */
+char *container_path(const struct engine *e, const char *id, const char *sub);

@@ -336,7 +336,10 @@ struct log_files {
 struct log_files *engine_logs_open(struct engine *e, struct container *c)
 {
         struct log_files *f = xnew0(struct log_files);
-        f->base = xasprintf("%s/containers/%s/%s-json.log", e->data_root, c->id, c->id);
+        {
+                _cleanup_free_ char *name = xasprintf("%s-json.log", c->id);
+                f->base = container_path(e, c->id, name);
+        }
         for (int i = ROTATED_MAX; i >= 1; i--) {
                 _cleanup_free_ char *p = xasprintf("%s.%d", f->base, i);
                 int fd = open(p, O_RDONLY | O_CLOEXEC);
