@@ -57,7 +57,7 @@ void containers_start(struct request *req)
         if (!c)
                 return;
         struct kerr err = {0};
-        reply_result(req, engine_container_start(req->engine, c, &err), &err);
+        reply_result(req, container_start(req->engine, c, &err), &err);
 }
 
 void containers_stop(struct request *req)
@@ -67,7 +67,7 @@ void containers_stop(struct request *req)
         if (!c || !stop_params(req, &timeout, &sig))
                 return;
         struct kerr err = {0};
-        reply_result(req, engine_container_stop(req->engine, c, timeout, sig, &err), &err);
+        reply_result(req, container_stop(req->engine, c, timeout, sig, &err), &err);
 }
 
 void containers_restart(struct request *req)
@@ -77,7 +77,7 @@ void containers_restart(struct request *req)
         if (!c || !stop_params(req, &timeout, &sig))
                 return;
         struct kerr err = {0};
-        reply_result(req, engine_container_restart(req->engine, c, timeout, sig, &err), &err);
+        reply_result(req, container_restart(req->engine, c, timeout, sig, &err), &err);
 }
 
 void containers_kill(struct request *req)
@@ -92,7 +92,7 @@ void containers_kill(struct request *req)
                 return;
         }
         struct kerr err = {0};
-        reply_result(req, engine_container_kill(req->engine, c, sig, &err), &err);
+        reply_result(req, container_kill(req->engine, c, sig, &err), &err);
 }
 
 void containers_resize(struct request *req)
@@ -109,7 +109,7 @@ void containers_resize(struct request *req)
                 return;
         }
         struct kerr err = {0};
-        int r = engine_container_resize(req->engine, c, (unsigned)rows, (unsigned)cols, &err);
+        int r = container_resize(req->engine, c, (unsigned)rows, (unsigned)cols, &err);
         reply_result(req, r, &err);
 }
 
@@ -130,7 +130,7 @@ static void on_hijacked(void *cls, int fd, const char *extra, size_t extra_len,
 {
         struct attach_req *a = cls;
         struct kerr err = {0};
-        if (engine_container_attach(a->engine, a->c, fd, extra, extra_len, &a->o, attach_done, h,
+        if (container_attach(a->engine, a->c, fd, extra, extra_len, &a->o, attach_done, h,
                                     &err) < 0) {
                 /* After the 101, errors travel in the stream. */
                 (void)!write(fd, err.msg, strlen(err.msg));
@@ -180,7 +180,7 @@ static void attach_plain(struct request *req, struct attach_req *a, const char *
         a->o.in = false;
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
                 reply_errorf(req, KERR_INTERNAL, "socketpair: %s", strerror(errno));
-        } else if (engine_container_attach(a->engine, a->c, sp[0], NULL, 0, &a->o, plain_done,
+        } else if (container_attach(a->engine, a->c, sp[0], NULL, 0, &a->o, plain_done,
                                            (void *)(intptr_t)sp[0], &err) < 0) {
                 close(sp[0]); /* refused: done was not called, both ends are ours */
                 close(sp[1]);

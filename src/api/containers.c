@@ -64,7 +64,7 @@ static json_t *body_json(struct request *req, struct kerr *err)
 struct container *containers_lookup(struct request *req)
 {
         struct kerr err = {0};
-        struct container *c = engine_container_get(req->engine, req_param(req, 0), &err);
+        struct container *c = container_get(req->engine, req_param(req, 0), &err);
         if (!c)
                 reply_error(req, &err);
         return c;
@@ -80,7 +80,7 @@ void containers_create(struct request *req)
         }
         json_t *warnings = json_array();
         struct container *c =
-                engine_container_create(req->engine, req_query(req, "name"), body, warnings, &err);
+                container_create(req->engine, req_query(req, "name"), body, warnings, &err);
         if (!c) {
                 json_decref(warnings);
                 reply_error(req, &err);
@@ -242,7 +242,7 @@ void containers_rename(struct request *req)
                 reply_errorf(req, KERR_INVALID, "Neither old nor new names may be empty");
                 return;
         }
-        if (engine_container_rename(req->engine, c, name, &err) < 0)
+        if (container_rename(req->engine, c, name, &err) < 0)
                 reply_error(req, &err);
         else
                 reply_empty(req, MHD_HTTP_NO_CONTENT);
@@ -258,7 +258,7 @@ void containers_delete(struct request *req)
                 reply_errorf(req, KERR_NOT_IMPLEMENTED, "legacy container links are not supported");
                 return;
         }
-        if (engine_container_remove(req->engine, c, req_query_bool(req, "force", false),
+        if (container_remove(req->engine, c, req_query_bool(req, "force", false),
                                     req_query_bool(req, "v", false), &err) < 0)
                 reply_error(req, &err);
         else
@@ -305,5 +305,5 @@ void containers_wait(struct request *req)
                 }
         }
         struct api_stream *s = reply_async(req, MHD_HTTP_OK, "application/json");
-        engine_container_wait(req->engine, c, wc, wait_done, s);
+        container_wait(req->engine, c, wc, wait_done, s);
 }

@@ -111,7 +111,7 @@ void images_pull(struct request *req)
                 .auth = &auth,
         };
         struct kerr err = {0};
-        struct transfer t = {.pull = engine_image_pull_prepare(req->engine, &o, &err)};
+        struct transfer t = {.pull = image_pull_prepare(req->engine, &o, &err)};
         registry_auth_release(&auth);
         begin_transfer(req, &t, &err);
 }
@@ -127,7 +127,7 @@ void images_push(struct request *req)
                 .auth = &auth,
         };
         struct kerr err = {0};
-        struct transfer t = {.push = engine_image_push_prepare(req->engine, &o, &err)};
+        struct transfer t = {.push = image_push_prepare(req->engine, &o, &err)};
         registry_auth_release(&auth);
         begin_transfer(req, &t, &err);
 }
@@ -142,7 +142,7 @@ void system_auth(struct request *req)
                 return;
         }
         char *token = NULL;
-        int r = engine_registry_login(req->engine, &auth, &token, &err);
+        int r = transfer_login(req->engine, &auth, &token, &err);
         registry_auth_release(&auth);
         if (r < 0) {
                 /* Any refusal by the registry is the client's 401, as dockerd answers. */

@@ -94,7 +94,7 @@ void images_load(struct request *req)
                 return;
         struct kerr err = {0};
         json_t *lines = NULL;
-        if (engine_image_load(req->engine, fd, &lines, &err) < 0) {
+        if (image_load(req->engine, fd, &lines, &err) < 0) {
                 reply_error(req, &err);
                 return;
         }
@@ -144,7 +144,7 @@ static void images_import(struct request *req)
         };
         char id[72];
         struct kerr err = {0};
-        int r = engine_image_import(req->engine, fd, &o, id, &err);
+        int r = image_import(req->engine, fd, &o, id, &err);
         free(changes.vals);
         if (r < 0) {
                 reply_error(req, &err);
@@ -197,7 +197,7 @@ static void add_legacy_none(struct request *req, json_t *img)
 void images_list(struct request *req)
 {
         struct kerr err = {0};
-        json_t *v = engine_image_list(req->engine, req_query(req, "filters"),
+        json_t *v = image_list(req->engine, req_query(req, "filters"),
                                       req_query_bool(req, "shared-size", false), &err);
         if (!v) {
                 reply_error(req, &err);
@@ -216,7 +216,7 @@ void images_list(struct request *req)
 void images_inspect(struct request *req)
 {
         struct kerr err = {0};
-        json_t *v = engine_image_inspect(req->engine, req_param(req, 0), &err);
+        json_t *v = image_inspect(req->engine, req_param(req, 0), &err);
         if (!v) {
                 reply_error(req, &err);
                 return;
@@ -230,7 +230,7 @@ void images_inspect(struct request *req)
 void images_history(struct request *req)
 {
         struct kerr err = {0};
-        json_t *v = engine_image_history(req->engine, req_param(req, 0), &err);
+        json_t *v = image_history(req->engine, req_param(req, 0), &err);
         if (!v)
                 reply_error(req, &err);
         else
@@ -240,7 +240,7 @@ void images_history(struct request *req)
 void images_tag(struct request *req)
 {
         struct kerr err = {0};
-        if (engine_image_tag(req->engine, req_param(req, 0), req_query(req, "repo"),
+        if (image_tag(req->engine, req_param(req, 0), req_query(req, "repo"),
                              req_query(req, "tag"), &err) < 0)
                 reply_error(req, &err);
         else
@@ -250,7 +250,7 @@ void images_tag(struct request *req)
 void images_remove(struct request *req)
 {
         struct kerr err = {0};
-        json_t *v = engine_image_remove(req->engine, req_param(req, 0),
+        json_t *v = image_remove(req->engine, req_param(req, 0),
                                         req_query_bool(req, "force", false),
                                         req_query_bool(req, "noprune", false), &err);
         if (!v)
@@ -262,7 +262,7 @@ void images_remove(struct request *req)
 void images_prune(struct request *req)
 {
         struct kerr err = {0};
-        json_t *v = engine_image_prune(req->engine, req_query(req, "filters"), &err);
+        json_t *v = image_prune(req->engine, req_query(req, "filters"), &err);
         if (!v)
                 reply_error(req, &err);
         else
@@ -291,7 +291,7 @@ void images_save(struct request *req)
         const char *const *list = one[0] ? one : names.vals;
         size_t n = one[0] ? 1 : names.n;
         struct kerr err = {0};
-        struct image_save *s = n ? engine_image_save_open(req->engine, list, n, &err) : NULL;
+        struct image_save *s = n ? image_save_open(req->engine, list, n, &err) : NULL;
         free(names.vals);
         if (!n) {
                 reply_errorf(req, KERR_INVALID, "no image names given");

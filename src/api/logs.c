@@ -77,7 +77,7 @@ static void *logs_thread(void *arg)
 {
         struct logs_job *j = arg;
         struct kerr err = {0};
-        engine_logs_read(j->files, j->c, &j->opts, on_entry, j, &err);
+        logs_read(j->files, j->c, &j->opts, on_entry, j, &err);
         log_files_free(j->files);
         buf_release(&j->out);
         api_stream_close(j->s);
@@ -143,7 +143,7 @@ static int parse_tail(const char *s, long *ret)
 void containers_logs(struct request *req)
 {
         struct kerr err = {0};
-        struct container *c = engine_container_get(req->engine, req_param(req, 0), &err);
+        struct container *c = container_get(req->engine, req_param(req, 0), &err);
         if (!c) {
                 reply_error(req, &err);
                 return;
@@ -175,7 +175,7 @@ void containers_logs(struct request *req)
         const char *ct = !j->tty && api_version_at_least(req->version, 1, 42)
                              ? "application/vnd.docker.multiplexed-stream"
                              : "application/vnd.docker.raw-stream";
-        j->files = engine_logs_open(req->engine, c);
+        j->files = logs_open(req->engine, c);
         j->s = reply_async(req, MHD_HTTP_OK, ct);
         if (api_worker_spawn(logs_thread, j) < 0) {
                 log_files_free(j->files);

@@ -124,7 +124,7 @@ struct engine *engine_new(const struct engine_config *cfg, struct kerr *err)
                 return NULL;
         }
         /* Layers and blobs a crash left unreferenced go before anyone looks. */
-        engine_image_sweep(e, NULL);
+        image_sweep(e, NULL);
         host_info_probe(&e->host);
         e->host.seccomp_profile = e->host.seccomp && rt_seccomp_supported();
         engine_runtimes_find(e);
@@ -132,8 +132,8 @@ struct engine *engine_new(const struct engine_config *cfg, struct kerr *err)
         if (cfg->shim_blob && load_shim(e, cfg->shim_blob, cfg->shim_blob_len, err) < 0)
                 return NULL;
         /* Containers last: restoring them may need images and the host. */
-        if (engine_containers_load(e, err) < 0 || engine_monitor_start(e, err) < 0 ||
-            engine_containers_restore(e, err) < 0)
+        if (containers_load(e, err) < 0 || container_monitor_start(e, err) < 0 ||
+            containers_restore(e, err) < 0)
                 return NULL;
         return TAKE_PTR(e);
 }
@@ -142,14 +142,14 @@ struct engine *engine_free(struct engine *e)
 {
         if (!e)
                 return NULL;
-        engine_monitor_stop(e);
+        container_monitor_stop(e);
         pthread_mutex_lock(&e->trash_lock);
         while (e->trash_pending > 0)
                 pthread_cond_wait(&e->trash_done, &e->trash_lock);
         pthread_mutex_unlock(&e->trash_lock);
         if (e->shim_fd >= 0)
                 close(e->shim_fd);
-        engine_containers_release(e);
+        containers_release(e);
         store_free(e->store);
         pthread_mutex_destroy(&e->image_lock);
         pthread_mutex_destroy(&e->containers_lock);

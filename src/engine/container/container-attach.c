@@ -156,8 +156,8 @@ static int send_past_output(struct attach_session *s)
 {
         struct log_opts o = {.want_stdout = s->out, .want_stderr = s->err, .tail = -1};
         struct kerr err = {0};
-        struct log_files *f = engine_logs_open(s->e, s->c);
-        int r = engine_logs_read(f, s->c, &o, send_log_entry, s, &err);
+        struct log_files *f = logs_open(s->e, s->c);
+        int r = logs_read(f, s->c, &o, send_log_entry, s, &err);
         log_files_free(f);
         return r;
 }
@@ -322,7 +322,7 @@ static bool attachable(enum container_state st)
                st == CONTAINER_STARTING || st == CONTAINER_RUNNING;
 }
 
-int engine_container_attach(struct engine *e, struct container *c, int fd, const char *extra,
+int container_attach(struct engine *e, struct container *c, int fd, const char *extra,
                             size_t extra_len, const struct attach_opts *o, void (*done)(void *cls),
                             void *cls, struct kerr *err)
 {

@@ -317,7 +317,7 @@ static int pick_name(struct engine *e, const char *name, char *out, size_t size,
                                         name);
                 snprintf(out, size, "%s", name[0] == '/' ? name + 1 : name);
                 char other[65];
-                if (engine_container_name_taken(e, out, other))
+                if (container_name_taken(e, out, other))
                         return kerr_set(err, KERR_CONFLICT, EEXIST,
                                         "Conflict. The container name \"/%s\" is already in use by "
                                         "container \"%s\". You have to remove (or rename) that "
@@ -327,7 +327,7 @@ static int pick_name(struct engine *e, const char *name, char *out, size_t size,
         }
         for (unsigned attempt = 0; attempt < 10; attempt++) {
                 names_generate(out, size, attempt);
-                if (!engine_container_name_taken(e, out, NULL))
+                if (!container_name_taken(e, out, NULL))
                         return 0;
         }
         return kerr_set(err, KERR_INTERNAL, EEXIST, "could not generate a unique container name");
@@ -348,7 +348,7 @@ static int make_dir(struct engine *e, struct container *c, struct kerr *err)
         return 0;
 }
 
-struct container *engine_container_create(struct engine *e, const char *name, json_t *body,
+struct container *container_create(struct engine *e, const char *name, json_t *body,
                                           json_t *warnings, struct kerr *err)
 {
         if (!json_is_object(body)) {
@@ -415,7 +415,7 @@ struct container *engine_container_create(struct engine *e, const char *name, js
         /* The name is checked and the row inserted under one lock: of two
          * concurrent creates with one name, exactly one wins; the loser's
          * directory goes with it. */
-        if (make_dir(e, c, err) < 0 || engine_containers_insert(e, c, err) < 0) {
+        if (make_dir(e, c, err) < 0 || containers_insert(e, c, err) < 0) {
                 char dir[128];
                 container_dir(c, dir, sizeof(dir));
                 engine_trash(e, dir);

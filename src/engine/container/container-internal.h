@@ -47,9 +47,9 @@ struct container *container_new(const char *id, const char *name);
 /* Checks the name and inserts the record (a plain INSERT) and the table
  * entry under one lock: KERR_CONFLICT with Docker's words when the name is
  * taken. */
-int engine_containers_insert(struct engine *e, struct container *c, struct kerr *err);
+int containers_insert(struct engine *e, struct container *c, struct kerr *err);
 /* Whether name (with or without '/') is used; copies the holder's ID. */
-int engine_container_name_taken(struct engine *e, const char *name, char *ret_id);
+int container_name_taken(struct engine *e, const char *name, char *ret_id);
 /* Calls the waiters the event satisfies. */
 void container_fire_waiters(struct container *c, bool exited, bool removed);
 
@@ -66,11 +66,11 @@ void container_run_dir(struct engine *e, const struct container *c, char *buf, s
 /* Connects to a socket in the shim's run directory; fd or -errno. */
 int shim_connect(struct engine *e, struct container *c, const char *sock);
 /* SIGKILL, then waits until the exit is recorded. */
-int engine_container_kill_and_wait(struct engine *e, struct container *c, struct kerr *err);
+int container_kill_and_wait(struct engine *e, struct container *c, struct kerr *err);
 /* Removes the run directory of a stopped container and, when its shim did
  * not end normally, what the shim would have removed (cgroups, a root
  * mounted for an external runtime). */
-void engine_container_cleanup_files(struct engine *e, struct container *c, bool shim_crashed);
+void container_cleanup_files(struct engine *e, struct container *c, bool shim_crashed);
 
 /* container-pid.c: process identity (crun's libcrun_check_pid_valid). A
  * pid read from disk is never signalled: only a pidfd opened while the

@@ -42,7 +42,7 @@ static int resolve_container(struct engine *e, const struct filters *f, const ch
                              char ret[65], struct kerr *err)
 {
         for (size_t i = 0; i < filters_count(f, key); i++) {
-                struct container *c = engine_container_get(e, filters_get(f, key, i), err);
+                struct container *c = container_get(e, filters_get(f, key, i), err);
                 if (!c)
                         return -ENOENT;
                 memcpy(ret, c->id, 65);
@@ -62,7 +62,7 @@ static void resolve_ancestors(struct engine *e, struct container_filter *cf)
         cf->images = json_array();
         for (size_t i = 0; i < filters_count(&cf->f, "ancestor"); i++) {
                 char id[72];
-                if (engine_image_resolve(e, filters_get(&cf->f, "ancestor", i), id, NULL) == 0)
+                if (image_resolve(e, filters_get(&cf->f, "ancestor", i), id, NULL) == 0)
                         json_array_append_new(cf->images, json_string(id));
         }
 }
@@ -235,7 +235,7 @@ static uint64_t upper_size(struct engine *e, struct container *c)
 static void add_sizes(struct engine *e, struct container *c, json_t *item)
 {
         uint64_t rw = upper_size(e, c);
-        _cleanup_json_ json_t *img = engine_image_inspect(e, c->image_id, NULL);
+        _cleanup_json_ json_t *img = image_inspect(e, c->image_id, NULL);
         json_int_t isize = json_integer_value(json_object_get(img, "Size"));
         json_set_int(item, "SizeRw", (json_int_t)rw);
         json_set_int(item, "SizeRootFs", (json_int_t)rw + isize);
@@ -246,11 +246,11 @@ int container_list(struct engine *e, const struct container_list_opts *o, json_t
 {
         struct container **list;
         size_t n;
-        engine_container_list(e, &list, &n);
+        containers_list_refs(e, &list, &n);
         struct list_ctx x;
         int r = list_ctx_init(e, o, list, n, &x, err);
         if (r < 0) {
-                engine_container_list_free(list, n);
+                containers_list_refs_free(list, n);
                 return r;
         }
         json_t *out = json_array();
@@ -265,7 +265,7 @@ int container_list(struct engine *e, const struct container_list_opts *o, json_t
                         json_array_append_new(out, item);
         }
         container_filter_release(&x.cf);
-        engine_container_list_free(list, n);
+        containers_list_refs_free(list, n);
         *ret = out;
         return 0;
 }
@@ -297,7 +297,7 @@ int container_prune(struct engine *e, const char *filters, json_t **ret, struct 
         }
         struct container **list;
         size_t n;
-        engine_container_list(e, &list, &n);
+        containers_list_refs(e, &list, &n);
         json_t *deleted = json_array();
         uint64_t reclaimed = 0;
         for (size_t i = 0; i < n; i++) {
@@ -307,12 +307,12 @@ int container_prune(struct engine *e, const char *filters, json_t **ret, struct 
                 uint64_t size = upper_size(e, c);
                 /* One started or removed meanwhile is refused here and
                  * stays, as in moby. */
-                if (engine_container_remove(e, c, false, false, NULL) < 0)
+                if (container_remove(e, c, false, false, NULL) < 0)
                         continue;
                 reclaimed += size;
                 json_array_append_new(deleted, json_string(c->id));
         }
-        engine_container_list_free(list, n);
+        containers_list_refs_free(list, n);
         filters_release(&f);
         *ret = json_pack("{so sI}", "ContainersDeleted",
                          json_array_size(deleted) ? deleted : (json_decref(deleted), json_null()),

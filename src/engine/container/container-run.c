@@ -206,7 +206,7 @@ static void record_exit(struct engine *e, struct container *c)
                 pidfd_wait_exit(orphan);
         /* Files go before the state says "exited": a restart that follows
          * at once must not race this cleanup for the run directory. */
-        engine_container_cleanup_files(e, c, !clean);
+        container_cleanup_files(e, c, !clean);
         struct kerr err = {0};
         pthread_mutex_lock(&c->lock);
         if (container_state_change(c, clean ? CONTAINER_EXITED : CONTAINER_DEAD, &err) < 0) {
@@ -229,7 +229,7 @@ static void record_exit(struct engine *e, struct container *c)
         pthread_mutex_unlock(&c->lock);
         container_fire_waiters(c, true, false);
         if (json_is_true(json_object_get(c->host_config, "AutoRemove")) &&
-            engine_container_remove(e, c, true, true, &err) < 0)
+            container_remove(e, c, true, true, &err) < 0)
                 log_error("container %s: auto-remove: %s", c->id, err.msg);
 }
 
@@ -251,7 +251,7 @@ static void *monitor_main(void *arg)
         }
 }
 
-int engine_monitor_start(struct engine *e, struct kerr *err)
+int container_monitor_start(struct engine *e, struct kerr *err)
 {
         e->monitor_epfd = epoll_create1(EPOLL_CLOEXEC);
         e->monitor_evfd = eventfd(0, EFD_CLOEXEC);
@@ -264,7 +264,7 @@ int engine_monitor_start(struct engine *e, struct kerr *err)
         return 0;
 }
 
-void engine_monitor_stop(struct engine *e)
+void container_monitor_stop(struct engine *e)
 {
         if (e->monitor_started) {
                 uint64_t one = 1;
@@ -479,7 +479,7 @@ static int fail_start(struct engine *e, struct container *c, const char *run_dir
         pthread_mutex_unlock(&c->lock);
         /* Files go while the start still holds the container: once the
          * state says stopped, the next start may make its run directory. */
-        engine_container_cleanup_files(e, c, true);
+        container_cleanup_files(e, c, true);
         pthread_mutex_lock(&c->lock);
         container_state_change(c, c->has_been_started ? CONTAINER_EXITED : CONTAINER_CREATED,
                                &ignore);
@@ -498,7 +498,7 @@ static int fail_start(struct engine *e, struct container *c, const char *run_dir
         /* dockerd removes an AutoRemove container whose start failed; `docker
          * run --rm` waits for that removal. */
         if (json_is_true(json_object_get(c->host_config, "AutoRemove")) &&
-            engine_container_remove(e, c, true, true, &ignore) < 0)
+            container_remove(e, c, true, true, &ignore) < 0)
                 log_error("container %s: auto-remove: %s", c->id, ignore.msg);
         return -EIO;
 }
@@ -549,7 +549,7 @@ static int start_claim(struct container *c, struct kerr *err)
         return r;
 }
 
-int engine_container_start(struct engine *e, struct container *c, struct kerr *err)
+int container_start(struct engine *e, struct container *c, struct kerr *err)
 {
         int r = start_claim(c, err);
         if (r < 0)
@@ -631,7 +631,7 @@ static int not_running(struct container *c, struct kerr *err)
                         "Cannot kill container: %s: container %s is not running", name, c->id);
 }
 
-int engine_container_kill(struct engine *e, struct container *c, int sig, struct kerr *err)
+int container_kill(struct engine *e, struct container *c, int sig, struct kerr *err)
 {
         pthread_mutex_lock(&c->lock);
         bool running = is_running(c->state);
@@ -657,17 +657,17 @@ int engine_container_kill(struct engine *e, struct container *c, int sig, struct
         return 0;
 }
 
-int engine_container_kill_and_wait(struct engine *e, struct container *c, struct kerr *err)
+int container_kill_and_wait(struct engine *e, struct container *c, struct kerr *err)
 {
         struct kerr ignore = {0};
-        engine_container_kill(e, c, SIGKILL, &ignore);
+        container_kill(e, c, SIGKILL, &ignore);
         if (!wait_stopped(c, 30000))
                 return kerr_set(err, KERR_INTERNAL, ETIMEDOUT,
                                 "container %s did not stop after SIGKILL", c->id);
         return 0;
 }
 
-int engine_container_stop(struct engine *e, struct container *c, int timeout, int sig,
+int container_stop(struct engine *e, struct container *c, int timeout, int sig,
                           struct kerr *err)
 {
         pthread_mutex_lock(&c->lock);
@@ -684,19 +684,19 @@ int engine_container_stop(struct engine *e, struct container *c, int timeout, in
                 timeout = json_is_integer(t) ? (int)json_integer_value(t) : 10;
         }
         struct kerr ignore = {0};
-        if (engine_container_kill(e, c, sig, &ignore) == 0 && wait_stopped(c, timeout * 1000))
+        if (container_kill(e, c, sig, &ignore) == 0 && wait_stopped(c, timeout * 1000))
                 return 0;
-        return engine_container_kill_and_wait(e, c, err);
+        return container_kill_and_wait(e, c, err);
 }
 
-int engine_container_restart(struct engine *e, struct container *c, int timeout, int sig,
+int container_restart(struct engine *e, struct container *c, int timeout, int sig,
                              struct kerr *err)
 {
-        int r = engine_container_stop(e, c, timeout, sig, err);
+        int r = container_stop(e, c, timeout, sig, err);
         if (r < 0 && err->kind != KERR_NOT_MODIFIED)
                 return r;
         kerr_clear(err);
-        r = engine_container_start(e, c, err);
+        r = container_start(e, c, err);
         /* Another client started it in between: it runs, as asked. */
         if (r < 0 && err->kind == KERR_NOT_MODIFIED) {
                 kerr_clear(err);
@@ -705,7 +705,7 @@ int engine_container_restart(struct engine *e, struct container *c, int timeout,
         return r;
 }
 
-int engine_container_resize(struct engine *e, struct container *c, unsigned rows, unsigned cols,
+int container_resize(struct engine *e, struct container *c, unsigned rows, unsigned cols,
                             struct kerr *err)
 {
         pthread_mutex_lock(&c->lock);
@@ -720,7 +720,7 @@ int engine_container_resize(struct engine *e, struct container *c, unsigned rows
 
 /* --- cleanup and restore --- */
 
-void engine_container_cleanup_files(struct engine *e, struct container *c, bool shim_crashed)
+void container_cleanup_files(struct engine *e, struct container *c, bool shim_crashed)
 {
         char run_dir[300];
         container_run_dir(e, c, run_dir, sizeof(run_dir));
@@ -768,7 +768,7 @@ static void reap_stray_start(struct engine *e, struct container *c)
                 poll(&pf, 1, 5000);
         }
         log_info("container %s: removed what an interrupted start left", c->id);
-        engine_container_cleanup_files(e, c, true);
+        container_cleanup_files(e, c, true);
 }
 
 /* After a daemon restart (or a reboot) the stored pids are only numbers:
@@ -805,7 +805,7 @@ static bool keep_run_dir(void *cls, const char *name)
 {
         struct engine *e = cls;
         struct kerr ignore = {0};
-        _cleanup_(container_unrefp) struct container *c = engine_container_get(e, name, &ignore);
+        _cleanup_(container_unrefp) struct container *c = container_get(e, name, &ignore);
         if ((c && strcmp(c->id, name) == 0) || strlen(name) != 64 ||
             strspn(name, "0123456789abcdef") != 64)
                 return true; /* a record's, or not a container's at all */
@@ -814,16 +814,16 @@ static bool keep_run_dir(void *cls, const char *name)
         return false;
 }
 
-int engine_containers_restore(struct engine *e, struct kerr *err)
+int containers_restore(struct engine *e, struct kerr *err)
 {
         (void)err;
         struct container **list;
         size_t n;
         /* A snapshot: recording an exit may auto-remove from the table. */
-        engine_container_list(e, &list, &n);
+        containers_list_refs(e, &list, &n);
         for (size_t i = 0; i < n; i++)
                 restore_one(e, list[i]);
-        engine_container_list_free(list, n);
+        containers_list_refs_free(list, n);
         fs_sweep_dir_at(AT_FDCWD, e->exec_root, keep_run_dir, e);
         return 0;
 }

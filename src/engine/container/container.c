@@ -159,7 +159,7 @@ static void fail_waiters(struct container *c, const char *why)
         }
 }
 
-void engine_containers_release(struct engine *e)
+void containers_release(struct engine *e)
 {
         for (size_t i = 0; i < e->ncontainers; i++) {
                 fail_waiters(e->containers[i], "the daemon is shutting down");
@@ -183,7 +183,7 @@ static struct container *find_by_name_locked(struct engine *e, const char *name)
         return NULL;
 }
 
-struct container *engine_container_get(struct engine *e, const char *ref, struct kerr *err)
+struct container *container_get(struct engine *e, const char *ref, struct kerr *err)
 {
         struct container *found = NULL;
         int matches = 0;
@@ -214,7 +214,7 @@ struct container *engine_container_get(struct engine *e, const char *ref, struct
         return found;
 }
 
-int engine_container_name_taken(struct engine *e, const char *name, char *ret_id)
+int container_name_taken(struct engine *e, const char *name, char *ret_id)
 {
         pthread_mutex_lock(&e->containers_lock);
         struct container *c = find_by_name_locked(e, name);
@@ -231,7 +231,7 @@ static int cmp_newest_first(const void *a, const void *b)
         return x->created_ns < y->created_ns ? 1 : x->created_ns > y->created_ns ? -1 : 0;
 }
 
-int engine_container_list(struct engine *e, struct container ***ret, size_t *ret_n)
+int containers_list_refs(struct engine *e, struct container ***ret, size_t *ret_n)
 {
         pthread_mutex_lock(&e->containers_lock);
         size_t n = e->ncontainers;
@@ -246,7 +246,7 @@ int engine_container_list(struct engine *e, struct container ***ret, size_t *ret
         return 0;
 }
 
-void engine_container_list_free(struct container **list, size_t n)
+void containers_list_refs_free(struct container **list, size_t n)
 {
         for (size_t i = 0; list && i < n; i++)
                 container_unref(list[i]);
@@ -339,7 +339,7 @@ static int row_insert(struct engine *e, struct container *c, struct kerr *err)
         return rc == SQLITE_DONE ? 0 : db_error(e, err, "save container");
 }
 
-int engine_containers_insert(struct engine *e, struct container *c, struct kerr *err)
+int containers_insert(struct engine *e, struct container *c, struct kerr *err)
 {
         /* The image lock, which every image removal holds, spans the check
          * that the image is still there and the record: a concurrent rmi
@@ -347,7 +347,7 @@ int engine_containers_insert(struct engine *e, struct container *c, struct kerr 
          * first, and then the create fails; no record points at nothing. */
         char id[72];
         pthread_mutex_lock(&e->image_lock);
-        if (engine_image_resolve(e, c->image_id, id, err) < 0) {
+        if (image_resolve(e, c->image_id, id, err) < 0) {
                 pthread_mutex_unlock(&e->image_lock);
                 return -ENOENT;
         }
@@ -419,7 +419,7 @@ static void sweep_orphan_dirs(struct engine *e)
         fs_sweep_dir_at(e->store->root_fd, "containers", has_record, e);
 }
 
-int engine_containers_load(struct engine *e, struct kerr *err)
+int containers_load(struct engine *e, struct kerr *err)
 {
         if (!e->containers_db && store_connect(e->store, &e->containers_db, err) < 0)
                 return -EIO;
@@ -459,7 +459,7 @@ static int delete_row(struct engine *e, const char *id, struct kerr *err)
 
 /* --- rename and remove --- */
 
-int engine_container_rename(struct engine *e, struct container *c, const char *name,
+int container_rename(struct engine *e, struct container *c, const char *name,
                             struct kerr *err)
 {
         if (!names_valid(name))
@@ -530,7 +530,7 @@ void container_fire_waiters(struct container *c, bool exited, bool removed)
         }
 }
 
-void engine_container_wait(struct engine *e, struct container *c, enum wait_condition cond,
+void container_wait(struct engine *e, struct container *c, enum wait_condition cond,
                            container_wait_fn fn, void *cls)
 {
         (void)e;
@@ -570,14 +570,14 @@ static int remove_settle_locked(struct engine *e, struct container *c, bool forc
                                         "stop the container before removing or force remove",
                                         c->name);
                 pthread_mutex_unlock(&c->lock);
-                int r = engine_container_kill_and_wait(e, c, err);
+                int r = container_kill_and_wait(e, c, err);
                 pthread_mutex_lock(&c->lock);
                 if (r < 0)
                         return r;
         }
 }
 
-int engine_container_remove(struct engine *e, struct container *c, bool force, bool volumes,
+int container_remove(struct engine *e, struct container *c, bool force, bool volumes,
                             struct kerr *err)
 {
         (void)volumes; /* anonymous volumes arrive with the volumes issue */
@@ -599,7 +599,7 @@ int engine_container_remove(struct engine *e, struct container *c, bool force, b
         table_remove(e, c);
         char dir[128];
         container_dir(c, dir, sizeof(dir));
-        engine_container_cleanup_files(e, c, false);
+        container_cleanup_files(e, c, false);
         container_attach_drop_pending(c);
         engine_trash(e, dir);
         container_fire_waiters(c, true, true);

@@ -87,37 +87,37 @@ struct container *container_unref(struct container *c);
 DEFINE_CLEANUP(struct container *, container_unref)
 
 /* Loads every container record of the store into memory (at start). */
-int engine_containers_load(struct engine *e, struct kerr *err);
-void engine_containers_release(struct engine *e);
+int containers_load(struct engine *e, struct kerr *err);
+void containers_release(struct engine *e);
 
 /* Finds by full ID, exact name (with or without '/'), or unique ID prefix,
  * in that order (Docker's order). Returns a new reference. Errors:
  * KERR_NOT_FOUND "No such container: x", KERR_INVALID for an ambiguous
  * prefix. */
-struct container *engine_container_get(struct engine *e, const char *ref, struct kerr *err);
+struct container *container_get(struct engine *e, const char *ref, struct kerr *err);
 
 /* Every container (new references), newest first. *ret is NULL-terminated
- * and freed with engine_container_list_free. */
-int engine_container_list(struct engine *e, struct container ***ret, size_t *ret_n);
-void engine_container_list_free(struct container **list, size_t n);
+ * and freed with containers_list_refs_free. */
+int containers_list_refs(struct engine *e, struct container ***ret, size_t *ret_n);
+void containers_list_refs_free(struct container **list, size_t n);
 
 /* Create: body is the Docker create JSON (Config fields at the top level,
  * HostConfig, NetworkingConfig). name may be NULL (generated). On success
  * returns a new reference; warnings (json array, may be empty) are
  * appended to *ret_warnings. */
-struct container *engine_container_create(struct engine *e, const char *name, json_t *body,
+struct container *container_create(struct engine *e, const char *name, json_t *body,
                                           json_t *ret_warnings, struct kerr *err);
 
-int engine_container_rename(struct engine *e, struct container *c, const char *name,
+int container_rename(struct engine *e, struct container *c, const char *name,
                             struct kerr *err);
 
 /* Removes the record, its directory and (with volumes) anonymous volumes.
  * A running container needs force (killed first). */
-int engine_container_remove(struct engine *e, struct container *c, bool force, bool volumes,
+int container_remove(struct engine *e, struct container *c, bool force, bool volumes,
                             struct kerr *err);
 
 /* Adds a waiter; it may fire before this returns. */
-void engine_container_wait(struct engine *e, struct container *c, enum wait_condition cond,
+void container_wait(struct engine *e, struct container *c, enum wait_condition cond,
                            container_wait_fn fn, void *cls);
 
 /* --- life cycle (container-run.c) --- */
@@ -125,25 +125,25 @@ void engine_container_wait(struct engine *e, struct container *c, enum wait_cond
 /* Writes the runtime spec, starts the shim, connects attached clients and
  * lets the process exec. KERR_NOT_MODIFIED when already running; an exec
  * failure is KERR_INVALID with the runtime's words. */
-int engine_container_start(struct engine *e, struct container *c, struct kerr *err);
+int container_start(struct engine *e, struct container *c, struct kerr *err);
 /* Sends the stop signal, then SIGKILL after timeout seconds (< 0: the
  * container's StopTimeout, default 10). KERR_NOT_MODIFIED when stopped. */
-int engine_container_stop(struct engine *e, struct container *c, int timeout, int sig,
+int container_stop(struct engine *e, struct container *c, int timeout, int sig,
                           struct kerr *err);
-int engine_container_restart(struct engine *e, struct container *c, int timeout, int sig,
+int container_restart(struct engine *e, struct container *c, int timeout, int sig,
                              struct kerr *err);
 /* KERR_CONFLICT when not running. With SIGKILL it returns once the
  * container has stopped and its exit is recorded, as Docker does. */
-int engine_container_kill(struct engine *e, struct container *c, int sig, struct kerr *err);
-int engine_container_resize(struct engine *e, struct container *c, unsigned rows, unsigned cols,
+int container_kill(struct engine *e, struct container *c, int sig, struct kerr *err);
+int container_resize(struct engine *e, struct container *c, unsigned rows, unsigned cols,
                             struct kerr *err);
 
 /* At daemon start: finds the shims of running containers and watches them
  * again, and records exits that happened while the daemon was away. */
-int engine_containers_restore(struct engine *e, struct kerr *err);
+int containers_restore(struct engine *e, struct kerr *err);
 /* The thread that notices shim exits. */
-int engine_monitor_start(struct engine *e, struct kerr *err);
-void engine_monitor_stop(struct engine *e);
+int container_monitor_start(struct engine *e, struct kerr *err);
+void container_monitor_stop(struct engine *e);
 
 /* --- attach (container-attach.c) --- */
 
@@ -160,7 +160,7 @@ struct attach_opts {
  * stream is raw for a TTY and multiplexed (8-byte headers) otherwise. On
  * an error return fd is not taken and done is not called: the caller
  * answers with the error and releases the connection. */
-int engine_container_attach(struct engine *e, struct container *c, int fd, const char *extra,
+int container_attach(struct engine *e, struct container *c, int fd, const char *extra,
                             size_t extra_len, const struct attach_opts *o,
                             void (*done)(void *cls), void *cls, struct kerr *err);
 

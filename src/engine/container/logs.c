@@ -333,7 +333,7 @@ struct log_files {
         bool have_current; /* fds[n - 1] is base itself */
 };
 
-struct log_files *engine_logs_open(struct engine *e, struct container *c)
+struct log_files *logs_open(struct engine *e, struct container *c)
 {
         struct log_files *f = xnew0(struct log_files);
         {
@@ -507,7 +507,7 @@ static int follow(struct reader *r, struct log_files *f, struct container *c)
         return ret;
 }
 
-int engine_logs_read(struct log_files *files, struct container *c, const struct log_opts *opts,
+int logs_read(struct log_files *files, struct container *c, const struct log_opts *opts,
                      log_entry_fn fn, void *cls, struct kerr *err)
 {
         (void)err;

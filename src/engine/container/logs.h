@@ -35,13 +35,13 @@ typedef int (*log_entry_fn)(void *cls, const struct log_entry *entry);
  * (in a worker thread) still sees them if the container is removed in the
  * meantime, as docker-py's run() does before it drains its log stream. */
 struct log_files;
-struct log_files *engine_logs_open(struct engine *e, struct container *c);
+struct log_files *logs_open(struct engine *e, struct container *c);
 struct log_files *log_files_free(struct log_files *f);
 
 /* Calls fn for each entry in order. With follow, returns when the
  * container is no longer running (after the last entries) or fn stops;
  * fn(cls, NULL) is a probe between polls. */
-int engine_logs_read(struct log_files *files, struct container *c, const struct log_opts *opts,
+int logs_read(struct log_files *files, struct container *c, const struct log_opts *opts,
                      log_entry_fn fn, void *cls, struct kerr *err);
 
 /* "2026-11-23T12:00:00.123456789Z" -> ns since the epoch; -1 on error. */

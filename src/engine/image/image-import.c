@@ -159,7 +159,7 @@ static char *make_config(const char *diff_id, void *cls)
         return s;
 }
 
-int engine_image_import(struct engine *e, int fd, const struct image_import_opts *o,
+int image_import(struct engine *e, int fd, const struct image_import_opts *o,
                         char ret_id[72], struct kerr *err)
 {
         _cleanup_json_ json_t *cfg = json_object();

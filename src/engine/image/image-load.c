@@ -367,7 +367,7 @@ static int commit(struct loader *l, const struct image_plan *plans, size_t n, js
         return r;
 }
 
-int engine_image_load(struct engine *e, int fd, json_t **ret_lines, struct kerr *err)
+int image_load(struct engine *e, int fd, json_t **ret_lines, struct kerr *err)
 {
         struct loader l;
         struct image_archive a = {0};

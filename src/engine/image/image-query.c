@@ -126,7 +126,7 @@ static int image_created_ns(struct engine *e, const char *name, int64_t *ret, st
 {
         char id[72];
         struct image_row row = {0};
-        int r = engine_image_resolve(e, name, id, err);
+        int r = image_resolve(e, name, id, err);
         if (r == 0)
                 r = row_load(e, id, &row, err);
         *ret = row.created * 1000000000;
@@ -186,7 +186,7 @@ static bool row_matches(const struct filters *f, const struct list_window *w,
         return !(w->dangling == 1 && tags > 0);
 }
 
-json_t *engine_image_list(struct engine *e, const char *filters, bool shared_size,
+json_t *image_list(struct engine *e, const char *filters, bool shared_size,
                           struct kerr *err)
 {
         (void)shared_size;
@@ -299,11 +299,11 @@ static json_t *inspect_of(struct engine *e, const struct image_row *row)
         return v;
 }
 
-json_t *engine_image_inspect(struct engine *e, const char *name, struct kerr *err)
+json_t *image_inspect(struct engine *e, const char *name, struct kerr *err)
 {
         char id[72];
         struct image_row row = {0};
-        if (engine_image_resolve(e, name, id, err) < 0 || row_load(e, id, &row, err) < 0)
+        if (image_resolve(e, name, id, err) < 0 || row_load(e, id, &row, err) < 0)
                 return NULL;
         json_t *v = inspect_of(e, &row);
         image_row_release(&row);
@@ -334,11 +334,11 @@ static int64_t parse_time(const char *s)
 
 /* Newest first; only the newest entry carries the image ID and tags, the
  * others are "<missing>" as in Docker for images that were not built here. */
-json_t *engine_image_history(struct engine *e, const char *name, struct kerr *err)
+json_t *image_history(struct engine *e, const char *name, struct kerr *err)
 {
         char id[72];
         struct image_row row = {0};
-        if (engine_image_resolve(e, name, id, err) < 0 || row_load(e, id, &row, err) < 0)
+        if (image_resolve(e, name, id, err) < 0 || row_load(e, id, &row, err) < 0)
                 return NULL;
         json_t *hist = json_object_get(row.config, "history");
         json_t *out = json_array();

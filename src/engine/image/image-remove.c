@@ -15,11 +15,11 @@
 #include <string.h>
 #include <time.h>
 
-int engine_image_tag(struct engine *e, const char *name, const char *repo, const char *tag,
+int image_tag(struct engine *e, const char *name, const char *repo, const char *tag,
                      struct kerr *err)
 {
         char id[72], old[72];
-        int r = engine_image_resolve(e, name, id, err);
+        int r = image_resolve(e, name, id, err);
         if (r < 0)
                 return r;
         if (!repo || !*repo)
@@ -175,7 +175,7 @@ static int remove_used(struct engine *e, const char *id, const char *name, bool 
                        bool force, json_t *out, struct kerr *err)
 {
         char cid[72], a[16], b[16];
-        int use = engine_image_user(e, id, cid);
+        int use = image_user(e, id, cid);
         if (use == IMAGE_UNUSED)
                 return 1;
         if (by_ref && !force)
@@ -198,7 +198,7 @@ static int remove_locked(struct engine *e, const char *name, bool force, json_t 
                          json_t *doomed, struct kerr *err)
 {
         char id[72], sid[16];
-        int r = engine_image_resolve(e, name, id, err);
+        int r = image_resolve(e, name, id, err);
         if (r < 0)
                 return r;
         _cleanup_json_ json_t *refs = image_refs_of(e, id);
@@ -236,7 +236,7 @@ static int finish(struct engine *e, int r, json_t *doomed, struct kerr *err)
         return 0;
 }
 
-json_t *engine_image_remove(struct engine *e, const char *name, bool force, bool noprune,
+json_t *image_remove(struct engine *e, const char *name, bool force, bool noprune,
                             struct kerr *err)
 {
         /* noprune keeps untagged parent images in Docker. Images here have
@@ -297,9 +297,9 @@ static bool prune_candidate(struct engine *e, const char *id, const struct filte
                 return false;
         if (po->until >= 0 && created_after(e, id, po->until))
                 return false;
-        if (engine_image_user(e, id, cid))
+        if (image_user(e, id, cid))
                 return false;
-        _cleanup_json_ json_t *v = engine_image_inspect(e, id, NULL);
+        _cleanup_json_ json_t *v = image_inspect(e, id, NULL);
         return filters_match_prune_labels(f, json_object_get(json_object_get(v, "Config"), "Labels"));
 }
 
@@ -321,7 +321,7 @@ static int prune_opts_of(const struct filters *f, struct prune_opts *ret, struct
         return 0;
 }
 
-json_t *engine_image_prune(struct engine *e, const char *filters, struct kerr *err)
+json_t *image_prune(struct engine *e, const char *filters, struct kerr *err)
 {
         struct prune_opts po = {.until = -1};
         _cleanup_(filters_release) struct filters f = {0};

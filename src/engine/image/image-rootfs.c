@@ -22,7 +22,7 @@ void image_rootfs_release(struct image_rootfs *r)
 int image_rootfs_get(struct engine *e, const char *ref, struct image_rootfs *ret, struct kerr *err)
 {
         char id[72];
-        if (engine_image_resolve(e, ref, id, err) < 0)
+        if (image_resolve(e, ref, id, err) < 0)
                 return -ENOENT;
         /* Layers by index, top one first: overlayfs wants the topmost
          * lowerdir first. */

@@ -111,7 +111,7 @@ static int add_layers(struct image_save *s, struct engine *e, const char *id, js
 static int add_image(struct image_save *s, struct engine *e, const char *name, struct kerr *err)
 {
         char id[72];
-        int r = engine_image_resolve(e, name, id, err);
+        int r = image_resolve(e, name, id, err);
         if (r < 0)
                 return r;
         struct image_ref ref;
@@ -184,7 +184,7 @@ static int add_image(struct image_save *s, struct engine *e, const char *name, s
         return r;
 }
 
-struct image_save *engine_image_save_open(struct engine *e, const char *const *names, size_t n,
+struct image_save *image_save_open(struct engine *e, const char *const *names, size_t n,
                                           struct kerr *err)
 {
         struct image_save *s = xnew0(struct image_save);

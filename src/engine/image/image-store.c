@@ -88,7 +88,7 @@ static bool ref_lookup(struct engine *e, const char *ref, char ret_id[72])
         return true;
 }
 
-int engine_image_resolve(struct engine *e, const char *name, char ret_id[72], struct kerr *err)
+int image_resolve(struct engine *e, const char *name, char ret_id[72], struct kerr *err)
 {
         if (strncmp(name, "sha256:", 7) == 0)
                 return resolve_prefix(e, name + 7, name, ret_id, err);
@@ -260,14 +260,14 @@ static bool keep_blob(struct engine *e, const char *hex)
                        d);
 }
 
-int engine_image_sweep(struct engine *e, struct kerr *err)
+int image_sweep(struct engine *e, struct kerr *err)
 {
         sweep_dir(e, "layers", keep_layer);
         sweep_dir(e, "blobs/sha256", keep_blob);
         return 0;
 }
 
-int engine_image_user(struct engine *e, const char *id, char ret_cid[72])
+int image_user(struct engine *e, const char *id, char ret_cid[72])
 {
         _cleanup_stmt_ sqlite3_stmt *st = image_sql(
                 e,

@@ -19,42 +19,42 @@
 struct engine;
 
 /* Resolves name to an image ID ("sha256:<hex>", 72 bytes). */
-int engine_image_resolve(struct engine *e, const char *name, char ret_id[72], struct kerr *err);
+int image_resolve(struct engine *e, const char *name, char ret_id[72], struct kerr *err);
 
 /* Loads a docker-archive or OCI-layout tar read from fd. Returns the
  * progress lines ("Loaded image: busybox:latest") as a JSON array of
  * strings. Nothing of a failed load remains on disk or in the database.
  * A regular file fd is truncated once read (its pages need no writeback). */
-int engine_image_load(struct engine *e, int fd, json_t **ret_lines, struct kerr *err);
+int image_load(struct engine *e, int fd, json_t **ret_lines, struct kerr *err);
 
 struct image_import_opts {
         const char *repo, *tag, *message; /* each may be NULL */
         const char *const *changes;       /* Dockerfile instructions, NULL-terminated */
 };
 /* Imports a root file system tar (any compression) read from fd. */
-int engine_image_import(struct engine *e, int fd, const struct image_import_opts *o,
+int image_import(struct engine *e, int fd, const struct image_import_opts *o,
                         char ret_id[72], struct kerr *err);
 
 /* Docker's image summaries, newest first. filters is the query's JSON in
  * either shape (keys dangling, label, before, since, until, reference, with
  * moby's meanings); a bad key or value is KERR_INVALID, an image named by
  * before/since that does not exist KERR_NOT_FOUND. */
-json_t *engine_image_list(struct engine *e, const char *filters, bool shared_size,
+json_t *image_list(struct engine *e, const char *filters, bool shared_size,
                           struct kerr *err);
-json_t *engine_image_inspect(struct engine *e, const char *name, struct kerr *err);
-json_t *engine_image_history(struct engine *e, const char *name, struct kerr *err);
-int engine_image_tag(struct engine *e, const char *name, const char *repo, const char *tag,
+json_t *image_inspect(struct engine *e, const char *name, struct kerr *err);
+json_t *image_history(struct engine *e, const char *name, struct kerr *err);
+int image_tag(struct engine *e, const char *name, const char *repo, const char *tag,
                      struct kerr *err);
 /* [{"Untagged": ...}, {"Deleted": ...}] */
-json_t *engine_image_remove(struct engine *e, const char *name, bool force, bool noprune,
+json_t *image_remove(struct engine *e, const char *name, bool force, bool noprune,
                             struct kerr *err);
 /* {"ImagesDeleted": [...], "SpaceReclaimed": n}. filters: the query's JSON
  * (keys dangling, label, label!, until, as moby's image prune). */
-json_t *engine_image_prune(struct engine *e, const char *filters, struct kerr *err);
+json_t *image_prune(struct engine *e, const char *filters, struct kerr *err);
 
 /* docker save: a tar of the named images, produced incrementally. */
 struct image_save;
-struct image_save *engine_image_save_open(struct engine *e, const char *const *names,
+struct image_save *image_save_open(struct engine *e, const char *const *names,
                                           size_t n, struct kerr *err);
 /* Fills up to max bytes; returns the count, 0 at the end, -errno on error. */
 ssize_t image_save_read(struct image_save *s, char *buf, size_t max);
@@ -62,7 +62,7 @@ struct image_save *image_save_free(struct image_save *s);
 
 /* At start: removes layers and blobs that no image references and layer
  * directories that never got their completion mark (a crash mid-load). */
-int engine_image_sweep(struct engine *e, struct kerr *err);
+int image_sweep(struct engine *e, struct kerr *err);
 
 /* Whether a container uses image id: IMAGE_UNUSED, or the kind of user
  * with ret_cid set to its ID (a running one is reported first). */
@@ -71,7 +71,7 @@ enum image_use {
         IMAGE_USED_STOPPED = 1, /* created, exited, dead: rmi needs force */
         IMAGE_USED_RUNNING = 2, /* running, paused, restarting: even force is refused */
 };
-int engine_image_user(struct engine *e, const char *id, char ret_cid[72]);
+int image_user(struct engine *e, const char *id, char ret_cid[72]);
 
 /* What a container needs of its image, from one query: the ID, the image
  * config's "config" object (may be {}) and the absolute layer directories,

@@ -127,13 +127,13 @@ static int record(struct image_pull *p, bool *ret_updated, struct kerr *err)
                 /* Whether the tag moves decides Docker's final status line. */
                 char cur[72] = "";
                 struct kerr ignore = {0};
-                bool had = engine_image_resolve(p->e, p->ref_str, cur, &ignore) == 0;
+                bool had = image_resolve(p->e, p->ref_str, cur, &ignore) == 0;
                 r = image_ref_set(p->e, p->ref_str, id, old, err);
                 *ret_updated = !had || strcmp(cur, id) != 0;
         } else if (r == 0) {
                 char cur[72] = "";
                 struct kerr ignore = {0};
-                *ret_updated = engine_image_resolve(p->e, dref, cur, &ignore) < 0;
+                *ret_updated = image_resolve(p->e, dref, cur, &ignore) < 0;
         }
         if (r == 0)
                 r = image_ref_set(p->e, dref, id, old, err);

@@ -182,7 +182,7 @@ static int open_and_resolve(struct engine *e, struct image_pull *p, const char *
         return resolve_manifest(p, ref, err);
 }
 
-struct image_pull *engine_image_pull_prepare(struct engine *e, const struct image_pull_opts *o,
+struct image_pull *image_pull_prepare(struct engine *e, const struct image_pull_opts *o,
                                              struct kerr *err)
 {
         struct image_pull *p = xnew0(struct image_pull);

@@ -106,7 +106,7 @@ static int all_tags(struct image_push *p, struct kerr *err)
         return 0;
 }
 
-struct image_push *engine_image_push_prepare(struct engine *e, const struct image_push_opts *o,
+struct image_push *image_push_prepare(struct engine *e, const struct image_push_opts *o,
                                              struct kerr *err)
 {
         struct image_push *p = xnew0(struct image_push);
@@ -123,7 +123,7 @@ struct image_push *engine_image_push_prepare(struct engine *e, const struct imag
                 _cleanup_free_ char *full = xasprintf("%s:%s", p->name, tag);
                 char id[72];
                 struct kerr ignore = {0};
-                if (engine_image_resolve(e, full, id, &ignore) == 0)
+                if (image_resolve(e, full, id, &ignore) == 0)
                         add_tag(p, full, tag, id);
         } else {
                 r = all_tags(p, err);
@@ -642,7 +642,7 @@ int image_push_run(struct image_push *p, image_progress_fn fn, void *cls, struct
         return 0;
 }
 
-int engine_registry_login(struct engine *e, const struct registry_auth *auth, char **ret_token,
+int transfer_login(struct engine *e, const struct registry_auth *auth, char **ret_token,
                           struct kerr *err)
 {
         _cleanup_free_ char *host =
