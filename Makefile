@@ -53,7 +53,7 @@ fuzz: deps build-fuzz/build.ninja
 	tests/fuzz/run build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 format:
-	ninja -C $(BUILDDIR) clang-format
+	find src tests bench -name '*.[ch]' | xargs clang-format -i
 
 clean:
 	rm -rf build build-sanitize

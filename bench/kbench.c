@@ -125,8 +125,9 @@ static void bench(const char *name, const char *path, bool newconn, int clients,
                 int per = n / clients;
                 double t0 = now_us();
                 for (int c = 0; c < clients; c++) {
-                        rs[c] = (struct run){path, newconn, per,
-                                             all + (size_t)run * (size_t)n + (size_t)c * (size_t)per};
+                        rs[c] =
+                            (struct run){path, newconn, per,
+                                         all + (size_t)run * (size_t)n + (size_t)c * (size_t)per};
                         pthread_create(&th[c], NULL, run_client, &rs[c]);
                 }
                 for (int c = 0; c < clients; c++)
@@ -152,12 +153,21 @@ int main(int argc, char **argv)
         int n = 10000, runs = 5, clients = 32, o;
         while ((o = getopt(argc, argv, "H:n:r:c:")) != -1) {
                 switch (o) {
-                case 'H': host = optarg; break;
-                case 'n': n = atoi(optarg); break;
-                case 'r': runs = atoi(optarg); break;
-                case 'c': clients = atoi(optarg); break;
+                case 'H':
+                        host = optarg;
+                        break;
+                case 'n':
+                        n = atoi(optarg);
+                        break;
+                case 'r':
+                        runs = atoi(optarg);
+                        break;
+                case 'c':
+                        clients = atoi(optarg);
+                        break;
                 default:
-                        fprintf(stderr, "usage: kbench [-H unix:///path] [-n N] [-r RUNS] [-c CLIENTS] [TEST...]\n");
+                        fprintf(stderr, "usage: kbench [-H unix:///path] [-n N] [-r RUNS] [-c "
+                                        "CLIENTS] [TEST...]\n");
                         return 2;
                 }
         }

@@ -9,9 +9,9 @@ static const struct role {
         int (*run)(int argc, char **argv);
         const char *help;
 } roles[] = {
-        {"daemon", cmd_daemon, "serve the Docker Engine API on a Unix socket"},
-        {"shim", cmd_shim, "supervise one container (started by the daemon)"},
-        {"version", cmd_version, "print the kedge version"},
+    {"daemon", cmd_daemon, "serve the Docker Engine API on a Unix socket"},
+    {"shim", cmd_shim, "supervise one container (started by the daemon)"},
+    {"version", cmd_version, "print the kedge version"},
 };
 
 static int usage(FILE *f)

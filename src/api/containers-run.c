@@ -104,8 +104,8 @@ void containers_resize(struct request *req)
         char *e1 = NULL, *e2 = NULL;
         long rows = h ? strtol(h, &e1, 10) : -1, cols = w ? strtol(w, &e2, 10) : -1;
         if (!h || !w || *e1 || *e2 || rows < 0 || cols < 0 || rows > 65535 || cols > 65535) {
-                reply_errorf(req, KERR_INVALID, "invalid resize parameters h=%s w=%s",
-                             h ? h : "", w ? w : "");
+                reply_errorf(req, KERR_INVALID, "invalid resize parameters h=%s w=%s", h ? h : "",
+                             w ? w : "");
                 return;
         }
         struct kerr err = {0};
@@ -130,8 +130,8 @@ static void on_hijacked(void *cls, int fd, const char *extra, size_t extra_len,
 {
         struct attach_req *a = cls;
         struct kerr err = {0};
-        if (container_attach(a->engine, a->c, fd, extra, extra_len, &a->o, attach_done, h,
-                                    &err) < 0) {
+        if (container_attach(a->engine, a->c, fd, extra, extra_len, &a->o, attach_done, h, &err) <
+            0) {
                 /* After the 101, errors travel in the stream. */
                 (void)!write(fd, err.msg, strlen(err.msg));
                 api_hijack_done(h);
@@ -181,7 +181,7 @@ static void attach_plain(struct request *req, struct attach_req *a, const char *
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
                 reply_errorf(req, KERR_INTERNAL, "socketpair: %s", strerror(errno));
         } else if (container_attach(a->engine, a->c, sp[0], NULL, 0, &a->o, plain_done,
-                                           (void *)(intptr_t)sp[0], &err) < 0) {
+                                    (void *)(intptr_t)sp[0], &err) < 0) {
                 close(sp[0]); /* refused: done was not called, both ends are ours */
                 close(sp[1]);
                 reply_error(req, &err);
@@ -219,8 +219,8 @@ void containers_attach(struct request *req)
         a->o.detach_keys = a->detach_keys;
         bool tty = container_is_tty(c);
         const char *ct = !tty && api_version_at_least(req->version, 1, 42)
-                                 ? "application/vnd.docker.multiplexed-stream"
-                                 : "application/vnd.docker.raw-stream";
+                             ? "application/vnd.docker.multiplexed-stream"
+                             : "application/vnd.docker.raw-stream";
         if (req_wants_upgrade(req)) {
                 reply_hijack(req, ct, on_hijacked, a);
                 return;

@@ -44,15 +44,17 @@ static json_t *body_json(struct request *req, struct kerr *err)
                 return json_object();
         const char *ct = req_header(req, "Content-Type");
         if (ct && strncmp(ct, "application/json", 16) != 0) {
-                kerr_set(err, KERR_INVALID, EINVAL, "unsupported Content-Type header (%s): must be "
-                                                    "'application/json'", ct);
+                kerr_set(err, KERR_INVALID, EINVAL,
+                         "unsupported Content-Type header (%s): must be "
+                         "'application/json'",
+                         ct);
                 return NULL;
         }
         json_error_t je;
         json_t *v = json_loadb(req->body.data, req->body.len, 0, &je);
         if (!v)
-                kerr_set(err, KERR_INVALID, EINVAL, "invalid JSON: %s (line %d, column %d)", je.text,
-                         je.line, je.column);
+                kerr_set(err, KERR_INVALID, EINVAL, "invalid JSON: %s (line %d, column %d)",
+                         je.text, je.line, je.column);
         else if (!json_is_object(v)) {
                 json_decref(v);
                 v = NULL;
@@ -80,7 +82,7 @@ void containers_create(struct request *req)
         }
         json_t *warnings = json_array();
         struct container *c =
-                container_create(req->engine, req_query(req, "name"), body, warnings, &err);
+            container_create(req->engine, req_query(req, "name"), body, warnings, &err);
         if (!c) {
                 json_decref(warnings);
                 reply_error(req, &err);
@@ -93,15 +95,14 @@ void containers_create(struct request *req)
 
 static json_t *state_json(const struct container_snapshot *c)
 {
-        json_t *s = json_pack("{ss sb sb sb sb sb sb si si ss so so}", "Status",
-                              container_state_name(c->state), "Running",
-                              c->state == CONTAINER_RUNNING || c->state == CONTAINER_PAUSED,
-                              "Paused", c->state == CONTAINER_PAUSED, "Restarting",
-                              c->state == CONTAINER_RESTARTING, "OOMKilled", c->oom_killed, "Dead",
-                              c->state == CONTAINER_DEAD, "Removing", c->state == CONTAINER_REMOVING,
-                              "Pid", c->pid, "ExitCode", c->exit_code, "Error",
-                              c->error ? c->error : "", "StartedAt", time_json(c->started_ns),
-                              "FinishedAt", time_json(c->finished_ns));
+        json_t *s = json_pack(
+            "{ss sb sb sb sb sb sb si si ss so so}", "Status", container_state_name(c->state),
+            "Running", c->state == CONTAINER_RUNNING || c->state == CONTAINER_PAUSED, "Paused",
+            c->state == CONTAINER_PAUSED, "Restarting", c->state == CONTAINER_RESTARTING,
+            "OOMKilled", c->oom_killed, "Dead", c->state == CONTAINER_DEAD, "Removing",
+            c->state == CONTAINER_REMOVING, "Pid", c->pid, "ExitCode", c->exit_code, "Error",
+            c->error ? c->error : "", "StartedAt", time_json(c->started_ns), "FinishedAt",
+            time_json(c->finished_ns));
         return s;
 }
 
@@ -114,11 +115,11 @@ static json_t *network_settings(const struct container_snapshot *c)
          * no network kedge could name yet, so none is listed. */
         if (mode && (strcmp(mode, "host") == 0 || strcmp(mode, "none") == 0))
                 json_set(nets, mode,
-                 json_pack("{sn sn sn ss ss ss ss si ss ss si ss sn sn}", "IPAMConfig", "Links",
-                           "Aliases", "MacAddress", "", "NetworkID", "", "EndpointID", "",
-                           "Gateway", "", "IPPrefixLen", 0, "IPAddress", "", "IPv6Gateway", "",
-                           "GlobalIPv6PrefixLen", 0, "GlobalIPv6Address", "", "DriverOpts",
-                           "DNSNames"));
+                         json_pack("{sn sn sn ss ss ss ss si ss ss si ss sn sn}", "IPAMConfig",
+                                   "Links", "Aliases", "MacAddress", "", "NetworkID", "",
+                                   "EndpointID", "", "Gateway", "", "IPPrefixLen", 0, "IPAddress",
+                                   "", "IPv6Gateway", "", "GlobalIPv6PrefixLen", 0,
+                                   "GlobalIPv6Address", "", "DriverOpts", "DNSNames"));
         /* Docker's deprecated top-level copy of the default endpoint: empty,
          * as there is none; `inspect -f {{.NetworkSettings.IPAddress}}`
          * reads it. */
@@ -259,7 +260,7 @@ void containers_delete(struct request *req)
                 return;
         }
         if (container_remove(req->engine, c, req_query_bool(req, "force", false),
-                                    req_query_bool(req, "v", false), &err) < 0)
+                             req_query_bool(req, "v", false), &err) < 0)
                 reply_error(req, &err);
         else
                 reply_empty(req, MHD_HTTP_NO_CONTENT);

@@ -38,9 +38,9 @@ static void to_stream(void *cls, json_t *msg)
 
 static void stream_error(struct api_stream *s, const struct kerr *err)
 {
-        api_stream_json(s, json_pack("{s{ss} ss}", "errorDetail", "message", err->msg, "error",
-                                     err->msg),
-                        "\r\n");
+        api_stream_json(
+            s, json_pack("{s{ss} ss}", "errorDetail", "message", err->msg, "error", err->msg),
+            "\r\n");
 }
 
 struct transfer {
@@ -105,10 +105,10 @@ void images_pull(struct request *req)
         if (!request_auth(req, &auth))
                 return;
         struct image_pull_opts o = {
-                .image = req_query(req, "fromImage"),
-                .tag = req_query(req, "tag"),
-                .platform = req_query(req, "platform"),
-                .auth = &auth,
+            .image = req_query(req, "fromImage"),
+            .tag = req_query(req, "tag"),
+            .platform = req_query(req, "platform"),
+            .auth = &auth,
         };
         struct kerr err = {0};
         struct transfer t = {.pull = image_pull_prepare(req->engine, &o, &err)};
@@ -122,9 +122,9 @@ void images_push(struct request *req)
         if (!request_auth(req, &auth))
                 return;
         struct image_push_opts o = {
-                .name = req_param(req, 0),
-                .tag = req_query(req, "tag"),
-                .auth = &auth,
+            .name = req_param(req, 0),
+            .tag = req_query(req, "tag"),
+            .auth = &auth,
         };
         struct kerr err = {0};
         struct transfer t = {.push = image_push_prepare(req->engine, &o, &err)};
@@ -151,8 +151,8 @@ void system_auth(struct request *req)
                 reply_error(req, &err);
                 return;
         }
-        json_t *v = json_pack("{ss ss}", "Status", "Login Succeeded", "IdentityToken",
-                              token ? token : "");
+        json_t *v =
+            json_pack("{ss ss}", "Status", "Login Succeeded", "IdentityToken", token ? token : "");
         free(token);
         reply_json(req, MHD_HTTP_OK, v);
 }

@@ -54,7 +54,8 @@ static int spooled_body(struct request *req)
                 return -1;
         }
         if (!s) {
-                reply_errorf(req, KERR_INVALID, "the request body is empty: an archive is required");
+                reply_errorf(req, KERR_INVALID,
+                             "the request body is empty: an archive is required");
                 return -1;
         }
         if (lseek(s->fd, 0, SEEK_SET) < 0) {
@@ -137,10 +138,10 @@ static void images_import(struct request *req)
         struct query_values changes;
         query_all(req, "changes", &changes);
         struct image_import_opts o = {
-                .repo = req_query(req, "repo"),
-                .tag = req_query(req, "tag"),
-                .message = req_query(req, "message"),
-                .changes = changes.vals,
+            .repo = req_query(req, "repo"),
+            .tag = req_query(req, "tag"),
+            .message = req_query(req, "message"),
+            .changes = changes.vals,
         };
         char id[72];
         struct kerr err = {0};
@@ -198,7 +199,7 @@ void images_list(struct request *req)
 {
         struct kerr err = {0};
         json_t *v = image_list(req->engine, req_query(req, "filters"),
-                                      req_query_bool(req, "shared-size", false), &err);
+                               req_query_bool(req, "shared-size", false), &err);
         if (!v) {
                 reply_error(req, &err);
                 return;
@@ -240,8 +241,8 @@ void images_history(struct request *req)
 void images_tag(struct request *req)
 {
         struct kerr err = {0};
-        if (image_tag(req->engine, req_param(req, 0), req_query(req, "repo"),
-                             req_query(req, "tag"), &err) < 0)
+        if (image_tag(req->engine, req_param(req, 0), req_query(req, "repo"), req_query(req, "tag"),
+                      &err) < 0)
                 reply_error(req, &err);
         else
                 reply_empty(req, MHD_HTTP_CREATED);
@@ -250,9 +251,9 @@ void images_tag(struct request *req)
 void images_remove(struct request *req)
 {
         struct kerr err = {0};
-        json_t *v = image_remove(req->engine, req_param(req, 0),
-                                        req_query_bool(req, "force", false),
-                                        req_query_bool(req, "noprune", false), &err);
+        json_t *v =
+            image_remove(req->engine, req_param(req, 0), req_query_bool(req, "force", false),
+                         req_query_bool(req, "noprune", false), &err);
         if (!v)
                 reply_error(req, &err);
         else

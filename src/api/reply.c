@@ -70,7 +70,7 @@ void reply_data(struct request *req, unsigned int status, const char *content_ty
         void *copy = xmalloc(len);
         memcpy(copy, data, len);
         struct MHD_Response *resp =
-                MHD_create_response_from_buffer(len, copy, MHD_RESPMEM_MUST_FREE);
+            MHD_create_response_from_buffer(len, copy, MHD_RESPMEM_MUST_FREE);
         if (content_type)
                 MHD_add_response_header(resp, "Content-Type", content_type);
         reply_response(req, status, resp);
@@ -103,8 +103,8 @@ void reply_error(struct request *req, const struct kerr *err)
                 return;
         }
         if (err->kind == KERR_INTERNAL || err->kind == KERR_NONE)
-                log_error("req=%llu %s %s: %s", (unsigned long long)req->id, req->method,
-                          req->path, err->msg);
+                log_error("req=%llu %s %s: %s", (unsigned long long)req->id, req->method, req->path,
+                          err->msg);
         json_t *v = json_object();
         json_set_str(v, "message", err->msg);
         reply_json(req, status, v);
@@ -120,12 +120,12 @@ void reply_errorf(struct request *req, enum kerr_kind kind, const char *fmt, ...
         reply_error(req, &err);
 }
 
-void reply_stream(struct request *req, unsigned int status, const char *content_type,
-                  uint64_t size, MHD_ContentReaderCallback reader, void *cls,
+void reply_stream(struct request *req, unsigned int status, const char *content_type, uint64_t size,
+                  MHD_ContentReaderCallback reader, void *cls,
                   MHD_ContentReaderFreeCallback free_cb)
 {
         struct MHD_Response *resp =
-                MHD_create_response_from_callback(size, 64 * 1024, reader, cls, free_cb);
+            MHD_create_response_from_callback(size, 64 * 1024, reader, cls, free_cb);
         if (content_type)
                 MHD_add_response_header(resp, "Content-Type", content_type);
         reply_response(req, status, resp);

@@ -19,7 +19,7 @@ void reply_json(struct request *req, unsigned int status, json_t *v);
 /* {"message": err->msg} with the kind's status; 304 has no body. */
 void reply_error(struct request *req, const struct kerr *err);
 void reply_errorf(struct request *req, enum kerr_kind kind, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* A body-less reply: 204, 304, 200 for HEAD. */
 void reply_empty(struct request *req, unsigned int status);
 /* A fixed body with the given content type (copied). */
@@ -30,8 +30,8 @@ void reply_data(struct request *req, unsigned int status, const char *content_ty
  * contract: return bytes written, MHD_CONTENT_READER_END_OF_STREAM, or
  * MHD_CONTENT_READER_END_WITH_ERROR). free_cb(cls) runs when done. Sent
  * chunked when size is MHD_SIZE_UNKNOWN. */
-void reply_stream(struct request *req, unsigned int status, const char *content_type,
-                  uint64_t size, MHD_ContentReaderCallback reader, void *cls,
+void reply_stream(struct request *req, unsigned int status, const char *content_type, uint64_t size,
+                  MHD_ContentReaderCallback reader, void *cls,
                   MHD_ContentReaderFreeCallback free_cb);
 
 /* Queues a prepared libmicrohttpd response (adds the common headers and

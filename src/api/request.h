@@ -19,8 +19,8 @@ struct request {
         struct api_server *server;
         struct engine *engine; /* borrowed */
         struct MHD_Connection *conn;
-        const char *method; /* borrowed from libmicrohttpd */
-        char *path;         /* decoded path without the /vX.Y prefix */
+        const char *method;         /* borrowed from libmicrohttpd */
+        char *path;                 /* decoded path without the /vX.Y prefix */
         struct api_version version; /* min(requested, current) */
         bool versioned;
         bool matched;
@@ -34,10 +34,10 @@ struct request {
         void (*body_state_free)(void *state);
         int body_error;
         uint64_t body_streamed; /* bytes given to the body callback so far */
-        bool started;  /* first access callback done */
-        bool path_has_nul; /* the raw target's path has a %00 (refused) */
-        bool replied;  /* a response was queued */
-        int status;    /* status of the queued response, for the log */
+        bool started;           /* first access callback done */
+        bool path_has_nul;      /* the raw target's path has a %00 (refused) */
+        bool replied;           /* a response was queued */
+        int status;             /* status of the queued response, for the log */
         bool queue_failed;
 };
 

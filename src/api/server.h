@@ -12,9 +12,9 @@ struct api_server;
 struct api_server_config {
         const char *const *sockets; /* socket paths */
         int nsockets;
-        unsigned threads;            /* worker threads per socket */
-        unsigned idle_timeout;       /* seconds an idle connection is kept */
-        unsigned max_connections;    /* per socket */
+        unsigned threads;         /* worker threads per socket */
+        unsigned idle_timeout;    /* seconds an idle connection is kept */
+        unsigned max_connections; /* per socket */
 };
 
 /* Binds every socket (see api_socket_listen) and starts serving. On error

@@ -100,8 +100,8 @@ int api_socket_listen(const char *path, struct kerr *err)
         _cleanup_free_ char *dir = xstrdup(path);
         r = fs_mkdir_p(dirname(dir), 0711);
         if (r < 0)
-                return kerr_set(err, KERR_INTERNAL, r, "cannot create directory for socket '%s': %s",
-                                path, strerror(-r));
+                return kerr_set(err, KERR_INTERNAL, r,
+                                "cannot create directory for socket '%s': %s", path, strerror(-r));
         r = check_existing(path, &sa, err);
         if (r < 0)
                 return r;

@@ -24,10 +24,10 @@ struct api_stream {
         struct MHD_Connection *conn;
         struct api_server *srv;
         char *data;
-        size_t off, len, cap; /* unread bytes are data[off, len) */
-        bool suspended;       /* the connection waits for data */
-        bool closed;          /* producer said EOF */
-        bool gone;            /* response freed: client away or done */
+        size_t off, len, cap;    /* unread bytes are data[off, len) */
+        bool suspended;          /* the connection waits for data */
+        bool closed;             /* producer said EOF */
+        bool gone;               /* response freed: client away or done */
         struct api_stream *next; /* in srv->streams */
 };
 
@@ -135,8 +135,7 @@ struct api_stream *reply_async(struct request *req, unsigned int status, const c
 int api_stream_write(struct api_stream *s, const void *data, size_t n)
 {
         pthread_mutex_lock(&s->lock);
-        while (!s->gone && !s->closed && s->len - s->off + n > STREAM_BUFFER_MAX &&
-               s->len > s->off)
+        while (!s->gone && !s->closed && s->len - s->off + n > STREAM_BUFFER_MAX && s->len > s->off)
                 pthread_cond_wait(&s->drained, &s->lock);
         if (s->gone || s->closed) {
                 pthread_mutex_unlock(&s->lock);

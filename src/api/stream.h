@@ -26,7 +26,7 @@ struct api_stream *reply_async(struct request *req, unsigned int status, const c
  * or the stream was closed. */
 int api_stream_write(struct api_stream *s, const void *data, size_t n);
 int api_stream_printf(struct api_stream *s, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* Writes one JSON value followed by "\r\n" (Docker's progress framing) or
  * "\n" (events); takes v. */
 int api_stream_json(struct api_stream *s, json_t *v, const char *eol);

@@ -17,7 +17,7 @@ void system_ping(struct request *req)
         bool head = strcmp(req->method, "HEAD") == 0;
         const char *body = head ? "" : "OK";
         struct MHD_Response *resp =
-                MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+            MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
         MHD_add_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
         MHD_add_response_header(resp, "Cache-Control", "no-cache, no-store, must-revalidate");
         MHD_add_response_header(resp, "Pragma", "no-cache");
@@ -32,8 +32,8 @@ static const char *arch_name(const char *machine)
         /* Docker reports Go's GOARCH names. */
         static const struct {
                 const char *uname, *goarch;
-        } map[] = {{"x86_64", "amd64"}, {"aarch64", "arm64"}, {"armv7l", "arm"},
-                   {"i686", "386"},     {"ppc64le", "ppc64le"}, {"s390x", "s390x"},
+        } map[] = {{"x86_64", "amd64"},   {"aarch64", "arm64"},   {"armv7l", "arm"},
+                   {"i686", "386"},       {"ppc64le", "ppc64le"}, {"s390x", "s390x"},
                    {"riscv64", "riscv64"}};
         for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
                 if (strcmp(machine, map[i].uname) == 0)
@@ -114,8 +114,9 @@ static json_t *info_registry_config(const struct engine *e)
                 if (strchr(*i, '/'))
                         json_array_append_new(cidrs, json_string(*i));
                 else
-                        json_set(index, *i, json_pack("{ss s[] sb sb}", "Name", *i, "Mirrors",
-                                                      "Secure", 0, "Official", 0));
+                        json_set(index, *i,
+                                 json_pack("{ss s[] sb sb}", "Name", *i, "Mirrors", "Secure", 0,
+                                           "Official", 0));
         }
         return json_pack("{so so so s[]}", "InsecureRegistryCIDRs", cidrs, "IndexConfigs", index,
                          "Mirrors", mirrors, "AllowNondistributableArtifactsCIDRs");
@@ -155,12 +156,14 @@ void system_info(struct request *req)
         json_set_int(v, "ContainersStopped", info.stopped);
         json_set_int(v, "Images", info.images);
         json_set_str(v, "Driver", "overlay2");
-        json_set(v, "DriverStatus", json_pack("[[ss][ss]]", "Backing Filesystem", e->backing_fs,
-                                              "Supports d_type", "true"));
+        json_set(v, "DriverStatus",
+                 json_pack("[[ss][ss]]", "Backing Filesystem", e->backing_fs, "Supports d_type",
+                           "true"));
         json_set_str(v, "DockerRootDir", e->data_root);
         /* Drivers are listed as they land, never ahead of them. */
-        json_set(v, "Plugins", json_pack("{s[]s[ss]s[]s[s]}", "Volume", "Network", "host",
-                                         "null", "Authorization", "Log", "json-file"));
+        json_set(v, "Plugins",
+                 json_pack("{s[]s[ss]s[]s[s]}", "Volume", "Network", "host", "null",
+                           "Authorization", "Log", "json-file"));
         info_cgroup_fields(v, h);
         json_set_bool(v, "IPv4Forwarding", h->ipv4_forwarding);
         json_set_bool(v, "Debug", false);
@@ -180,9 +183,9 @@ void system_info(struct request *req)
         json_set_str(v, "ServerVersion", KEDGE_VERSION);
         json_set(v, "Runtimes", info_runtimes(e));
         json_set_str(v, "DefaultRuntime", info.default_runtime);
-        json_set(v, "Swarm", json_pack("{ss ss ss sb ss sn}", "NodeID", "", "NodeAddr", "",
-                                       "LocalNodeState", "inactive", "ControlAvailable", 0,
-                                       "Error", "", "RemoteManagers"));
+        json_set(v, "Swarm",
+                 json_pack("{ss ss ss sb ss sn}", "NodeID", "", "NodeAddr", "", "LocalNodeState",
+                           "inactive", "ControlAvailable", 0, "Error", "", "RemoteManagers"));
         /* Containers outlive the daemon (per-container shims, re-adopted). */
         json_set_bool(v, "LiveRestoreEnabled", true);
         json_set_str(v, "Isolation", "");

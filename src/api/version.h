@@ -10,8 +10,8 @@ struct api_version {
 
 /* The highest API version whose behaviour kedge implements for every
  * endpoint it serves; raise it only when that stays true. */
-#define API_VERSION_CURRENT ((struct api_version){1, 51})
-#define API_VERSION_MIN     ((struct api_version){1, 24})
+#define API_VERSION_CURRENT     ((struct api_version){1, 51})
+#define API_VERSION_MIN         ((struct api_version){1, 24})
 #define API_VERSION_CURRENT_STR "1.51"
 #define API_VERSION_MIN_STR     "1.24"
 

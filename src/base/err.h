@@ -9,22 +9,22 @@
 
 enum kerr_kind {
         KERR_NONE = 0,
-        KERR_INVALID,      /* the caller's input is wrong: 400 */
-        KERR_NOT_FOUND,    /* 404 */
-        KERR_CONFLICT,     /* 409 */
-        KERR_NOT_MODIFIED, /* 304 */
-        KERR_FORBIDDEN,    /* 403 */
-        KERR_UNAUTHORIZED, /* 401 */
-        KERR_UNAVAILABLE,  /* 503 */
+        KERR_INVALID,         /* the caller's input is wrong: 400 */
+        KERR_NOT_FOUND,       /* 404 */
+        KERR_CONFLICT,        /* 409 */
+        KERR_NOT_MODIFIED,    /* 304 */
+        KERR_FORBIDDEN,       /* 403 */
+        KERR_UNAUTHORIZED,    /* 401 */
+        KERR_UNAVAILABLE,     /* 503 */
         KERR_NOT_IMPLEMENTED, /* 501 */
-        KERR_TOO_LARGE,    /* 413 */
-        KERR_INTERNAL,     /* 500 */
+        KERR_TOO_LARGE,       /* 413 */
+        KERR_INTERNAL,        /* 500 */
         KERR_KIND_MAX,
 };
 
 struct kerr {
         enum kerr_kind kind;
-        int errnum; /* positive errno, or 0 */
+        int errnum;     /* positive errno, or 0 */
         char msg[1024]; /* valid UTF-8 when the formatted text was */
 };
 
@@ -33,10 +33,10 @@ struct kerr {
  * A message longer than msg is cut on a UTF-8 character boundary, so a
  * valid UTF-8 message stays valid (kerr_wrap likewise). */
 int kerr_set(struct kerr *err, enum kerr_kind kind, int errnum, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 int kerr_setv(struct kerr *err, enum kerr_kind kind, int errnum, const char *fmt, va_list ap)
-        __attribute__((format(printf, 4, 0)));
+    __attribute__((format(printf, 4, 0)));
 
 /* Prefixes the existing message: "context: old message". Returns -errnum. */
 int kerr_wrap(struct kerr *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #define REGEX_MAX_REPEAT 1000
-#define REGEX_MAX_DEPTH 32
+#define REGEX_MAX_DEPTH  32
 
 /* The compiled values of one key; ok[i] false: value i is no expression. */
 struct filters_regex {
@@ -71,8 +71,8 @@ static long repeat_at(const char *p, const char **ret_end)
 enum after {
         AFTER_NOTHING, /* start, '(' or '|': nothing to repeat */
         AFTER_ATOM,
-        AFTER_REPEAT,  /* '*', '+', '?' or {m,n} */
-        AFTER_LAZY,    /* a repetition's '?' (non-greedy in RE2) */
+        AFTER_REPEAT, /* '*', '+', '?' or {m,n} */
+        AFTER_LAZY,   /* a repetition's '?' (non-greedy in RE2) */
 };
 
 /* A repetition operator at p: its count (1 for '*', '+', '?'), *ret_end at
@@ -131,8 +131,7 @@ static long regex_size(const char *p, long budget)
         return size[0] <= budget ? size[0] : -1;
 }
 
-static struct filters_regex *regex_compile(const struct filters *f, const char *key,
-                                           long budget)
+static struct filters_regex *regex_compile(const struct filters *f, const char *key, long budget)
 {
         struct filters_regex *r = xnew0(struct filters_regex);
         r->key = xstrdup(key);

@@ -80,8 +80,7 @@ too_many:
         return NULL;
 }
 
-int filters_parse(const char *s, const char *const *allowed, struct filters *ret,
-                  struct kerr *err)
+int filters_parse(const char *s, const char *const *allowed, struct filters *ret, struct kerr *err)
 {
         _cleanup_json_ json_t *map = json_object();
         if (s && *s) {
@@ -95,7 +94,8 @@ int filters_parse(const char *s, const char *const *allowed, struct filters *ret
                 json_object_foreach(in, k, v)
                 {
                         if (!allowed_key(k, allowed))
-                                return kerr_set(err, KERR_INVALID, EINVAL, "invalid filter '%s'", k);
+                                return kerr_set(err, KERR_INVALID, EINVAL, "invalid filter '%s'",
+                                                k);
                         json_t *vals = values_of(k, v, &total, err);
                         if (!vals)
                                 return -EINVAL;
@@ -159,9 +159,9 @@ int filters_bool(const struct filters *f, const char *key, int *ret, struct kerr
         /* moby ignores other values beside a valid one; none, or both
          * meanings at once, is an error. */
         if (t == fa)
-                return filters_count(f, key) ? invalid_values(f, key, err)
-                                             : kerr_set(err, KERR_INVALID, EINVAL,
-                                                        "invalid filter '%s'", key);
+                return filters_count(f, key)
+                           ? invalid_values(f, key, err)
+                           : kerr_set(err, KERR_INVALID, EINVAL, "invalid filter '%s'", key);
         *ret = t;
         return 0;
 }
@@ -190,7 +190,8 @@ int filters_time(const struct filters *f, const char *key, int64_t now_ns, int64
                 return 0;
         }
         if (n > 1)
-                return kerr_set(err, KERR_INVALID, EINVAL, "more than one %s filter specified", key);
+                return kerr_set(err, KERR_INVALID, EINVAL, "more than one %s filter specified",
+                                key);
         const char *v = filters_get(f, key, 0);
         int64_t ns;
         if (timestamp_parse(v, now_ns, &ns) < 0)

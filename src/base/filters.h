@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 /* Bounds the work a request can ask for (values are matched per record). */
-#define FILTERS_MAX_VALUES 256
+#define FILTERS_MAX_VALUES   256
 #define FILTERS_REGEX_BUDGET 2000 /* states, all expressions of a request */
 
 struct filters_regex;
@@ -37,8 +37,7 @@ struct filters {
 
 /* Parses s (NULL or "" = no filters). allowed is a NULL-terminated list of
  * the keys this endpoint understands. ret is written only on success. */
-int filters_parse(const char *s, const char *const *allowed, struct filters *ret,
-                  struct kerr *err);
+int filters_parse(const char *s, const char *const *allowed, struct filters *ret, struct kerr *err);
 void filters_release(struct filters *f);
 
 /* Whether key was given (even with no values). */

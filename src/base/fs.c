@@ -68,15 +68,15 @@ int fs_write_all(int fd, const void *data, size_t n)
         return 0;
 }
 
-int fs_write_atomic_at_flags(int dirfd, const char *name, const void *data, size_t len,
-                             mode_t mode, enum fs_write_flags flags)
+int fs_write_atomic_at_flags(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                             enum fs_write_flags flags)
 {
         char tmp[4096];
         int n = snprintf(tmp, sizeof(tmp), "%s.tmp.%d", name, (int)getpid());
         if (n < 0 || (size_t)n >= sizeof(tmp))
                 return -ENAMETOOLONG;
         _cleanup_close_ int fd =
-                openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+            openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
         if (fd < 0)
                 return -errno;
         int r = fs_write_all(fd, data, len);

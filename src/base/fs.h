@@ -22,8 +22,8 @@ enum fs_write_flags {
          * costs nothing and an fsync costs milliseconds per start. */
         FS_WRITE_NO_SYNC = 1 << 0,
 };
-int fs_write_atomic_at_flags(int dirfd, const char *name, const void *data, size_t len,
-                             mode_t mode, enum fs_write_flags flags);
+int fs_write_atomic_at_flags(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                             enum fs_write_flags flags);
 
 /* Reads a whole file of at most max bytes (-EFBIG past it). *ret_data is
  * NUL-terminated and owned by the caller. */

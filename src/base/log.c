@@ -40,7 +40,8 @@ const char *log_level_name(enum log_level level)
         return level < LOG_LEVEL_MAX ? level_names[level] : "unknown";
 }
 
-__attribute__((format(printf, 3, 0))) static void log_va(enum log_level level, const char *suffix, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void log_va(enum log_level level, const char *suffix,
+                                                         const char *fmt, va_list ap)
 {
         if ((int)level < atomic_load(&current_level))
                 return;
@@ -49,7 +50,8 @@ __attribute__((format(printf, 3, 0))) static void log_va(enum log_level level, c
         struct tm tm;
         clock_gettime(CLOCK_REALTIME, &ts);
         gmtime_r(&ts.tv_sec, &tm);
-        int n = snprintf(line, sizeof(line), "time=\"%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ\" level=%s msg=\"",
+        int n = snprintf(line, sizeof(line),
+                         "time=\"%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ\" level=%s msg=\"",
                          tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
                          tm.tm_sec, ts.tv_nsec / 1000, level_names[level]);
         if (n < 0 || (size_t)n >= sizeof(line))

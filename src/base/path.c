@@ -47,11 +47,11 @@ static int openat2_try(int rootfd, const char *path, int flags, mode_t mode, enu
 {
 #ifdef SYS_openat2
         struct open_how how = {
-                .flags = (uint64_t)(flags | O_CLOEXEC),
-                .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
-                .resolve = RESOLVE_NO_MAGICLINKS |
-                           ((pf & PATH_NO_SYMLINKS) ? RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS
-                                                    : RESOLVE_IN_ROOT),
+            .flags = (uint64_t)(flags | O_CLOEXEC),
+            .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+            .resolve =
+                RESOLVE_NO_MAGICLINKS |
+                ((pf & PATH_NO_SYMLINKS) ? RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS : RESOLVE_IN_ROOT),
         };
         int fd = (int)syscall(SYS_openat2, rootfd, path[0] ? path : ".", &how, sizeof(how));
         return fd >= 0 ? fd : -errno;

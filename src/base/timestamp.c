@@ -12,9 +12,14 @@ static const struct {
         const char *name;
         int64_t ns;
 } units[] = {
-        {"ns", 1},           {"us", 1000},           {"\xc2\xb5s", 1000}, /* µs */
-        {"\xce\xbcs", 1000}, {"ms", 1000000},        {"s", NS_PER_S},
-        {"m", 60 * NS_PER_S}, {"h", 3600 * NS_PER_S},
+    {"ns", 1},
+    {"us", 1000},
+    {"\xc2\xb5s", 1000}, /* µs */
+    {"\xce\xbcs", 1000},
+    {"ms", 1000000},
+    {"s", NS_PER_S},
+    {"m", 60 * NS_PER_S},
+    {"h", 3600 * NS_PER_S},
 };
 
 /* The longest unit name at p (so "ms" wins over "m"), or -1. */

@@ -37,27 +37,27 @@ void daemon_config_release(struct daemon_config *c)
 }
 
 static const char usage[] =
-        "Usage: kedge daemon [OPTIONS]\n"
-        "\n"
-        "Serve the Docker Engine API on a Unix socket.\n"
-        "\n"
-        "Options:\n"
-        "  -H, --host unix:///path   socket to listen on (repeatable; default\n"
-        "                            /run/kedge/docker.sock as root)\n"
-        "      --data-root DIR       persistent state (default /var/lib/kedge)\n"
-        "      --exec-root DIR       runtime state (default /run/kedge)\n"
-        "  -l, --log-level LEVEL     debug, info, warn, error, fatal (default info)\n"
-        "  -D, --debug               same as --log-level debug\n"
-        "      --config-file FILE    JSON settings with the same keys as the flags\n"
-        "                            (default /etc/kedge/daemon.json as root)\n"
-        "      --insecure-registry HOST[:PORT]|CIDR  plain http / unverified TLS\n"
-        "                            (repeatable; loopback always is)\n"
-        "      --registry-mirror URL mirror tried first for docker.io (repeatable)\n"
-        "      --max-concurrent-downloads N  layer downloads per pull (default 3)\n"
-        "      --max-concurrent-uploads N    layer uploads per push (default 5)\n"
-        "      --certs-dir DIR       registry certificates, DIR/<host:port>/ca.crt\n"
-        "                            (default /etc/kedge/certs.d)\n"
-        "  -h, --help                show this help\n";
+    "Usage: kedge daemon [OPTIONS]\n"
+    "\n"
+    "Serve the Docker Engine API on a Unix socket.\n"
+    "\n"
+    "Options:\n"
+    "  -H, --host unix:///path   socket to listen on (repeatable; default\n"
+    "                            /run/kedge/docker.sock as root)\n"
+    "      --data-root DIR       persistent state (default /var/lib/kedge)\n"
+    "      --exec-root DIR       runtime state (default /run/kedge)\n"
+    "  -l, --log-level LEVEL     debug, info, warn, error, fatal (default info)\n"
+    "  -D, --debug               same as --log-level debug\n"
+    "      --config-file FILE    JSON settings with the same keys as the flags\n"
+    "                            (default /etc/kedge/daemon.json as root)\n"
+    "      --insecure-registry HOST[:PORT]|CIDR  plain http / unverified TLS\n"
+    "                            (repeatable; loopback always is)\n"
+    "      --registry-mirror URL mirror tried first for docker.io (repeatable)\n"
+    "      --max-concurrent-downloads N  layer downloads per pull (default 3)\n"
+    "      --max-concurrent-uploads N    layer uploads per push (default 5)\n"
+    "      --certs-dir DIR       registry certificates, DIR/<host:port>/ca.crt\n"
+    "                            (default /etc/kedge/certs.d)\n"
+    "  -h, --help                show this help\n";
 
 static int add_host(struct daemon_config *c, const char *spec, struct kerr *err)
 {
@@ -82,8 +82,7 @@ static int set_log_level(struct daemon_config *c, const char *s, struct kerr *er
         return 0;
 }
 
-static int set_concurrency(struct daemon_config *c, bool downloads, const char *s,
-                           struct kerr *err)
+static int set_concurrency(struct daemon_config *c, bool downloads, const char *s, struct kerr *err)
 {
         char *end;
         long n = strtol(s, &end, 10);
@@ -108,19 +107,19 @@ int daemon_config_parse_args(struct daemon_config *c, int argc, char **argv, str
                 OPT_CERTS_DIR,
         };
         static const struct option opts[] = {
-                {"host", required_argument, NULL, 'H'},
-                {"data-root", required_argument, NULL, OPT_DATA_ROOT},
-                {"exec-root", required_argument, NULL, OPT_EXEC_ROOT},
-                {"log-level", required_argument, NULL, 'l'},
-                {"debug", no_argument, NULL, 'D'},
-                {"config-file", required_argument, NULL, OPT_CONFIG_FILE},
-                {"insecure-registry", required_argument, NULL, OPT_INSECURE},
-                {"registry-mirror", required_argument, NULL, OPT_MIRROR},
-                {"max-concurrent-downloads", required_argument, NULL, OPT_DOWNLOADS},
-                {"max-concurrent-uploads", required_argument, NULL, OPT_UPLOADS},
-                {"certs-dir", required_argument, NULL, OPT_CERTS_DIR},
-                {"help", no_argument, NULL, 'h'},
-                {0},
+            {"host", required_argument, NULL, 'H'},
+            {"data-root", required_argument, NULL, OPT_DATA_ROOT},
+            {"exec-root", required_argument, NULL, OPT_EXEC_ROOT},
+            {"log-level", required_argument, NULL, 'l'},
+            {"debug", no_argument, NULL, 'D'},
+            {"config-file", required_argument, NULL, OPT_CONFIG_FILE},
+            {"insecure-registry", required_argument, NULL, OPT_INSECURE},
+            {"registry-mirror", required_argument, NULL, OPT_MIRROR},
+            {"max-concurrent-downloads", required_argument, NULL, OPT_DOWNLOADS},
+            {"max-concurrent-uploads", required_argument, NULL, OPT_UPLOADS},
+            {"certs-dir", required_argument, NULL, OPT_CERTS_DIR},
+            {"help", no_argument, NULL, 'h'},
+            {0},
         };
         optind = 1;
         opterr = 0;
@@ -199,7 +198,8 @@ static json_t *load_file(const char *path, bool must_exist, struct kerr *err)
         }
         if (!json_is_object(v)) {
                 json_decref(v);
-                kerr_set(err, KERR_INVALID, EINVAL, "config file '%s' must hold a JSON object", path);
+                kerr_set(err, KERR_INVALID, EINVAL, "config file '%s' must hold a JSON object",
+                         path);
                 return NULL;
         }
         return v;
@@ -214,12 +214,11 @@ static int want_string(const char *path, const char *key, json_t *v, struct kerr
 }
 
 /* insecure-registries, registry-mirrors: arrays of strings; flags win. */
-static int apply_list(char ***dst, const char *path, const char *key, json_t *v,
-                      struct kerr *err)
+static int apply_list(char ***dst, const char *path, const char *key, json_t *v, struct kerr *err)
 {
         if (!json_is_array(v))
-                return kerr_set(err, KERR_INVALID, EINVAL, "config file '%s': '%s' must be an array",
-                                path, key);
+                return kerr_set(err, KERR_INVALID, EINVAL,
+                                "config file '%s': '%s' must be an array", path, key);
         size_t i;
         json_t *s;
         json_array_foreach(v, i, s)
@@ -230,13 +229,12 @@ static int apply_list(char ***dst, const char *path, const char *key, json_t *v,
         }
         if (*dst)
                 return 0;
-        json_array_foreach(v, i, s)
-                strv_add(dst, json_string_value(s));
+        json_array_foreach(v, i, s) strv_add(dst, json_string_value(s));
         return 0;
 }
 
-static int apply_registry_key(struct daemon_config *c, const char *path, const char *key,
-                              json_t *v, struct kerr *err)
+static int apply_registry_key(struct daemon_config *c, const char *path, const char *key, json_t *v,
+                              struct kerr *err)
 {
         if (strcmp(key, "insecure-registries") == 0)
                 return apply_list(&c->insecure_registries, path, key, v, err);
@@ -312,8 +310,8 @@ static int apply_key(struct daemon_config *c, const char *path, const char *key,
                 if (!c->log_level_set && json_is_true(v))
                         c->log_level = LOG_LEVEL_DEBUG;
         } else {
-                return kerr_set(err, KERR_INVALID, EINVAL,
-                                "config file '%s': unknown key '%s'", path, key);
+                return kerr_set(err, KERR_INVALID, EINVAL, "config file '%s': unknown key '%s'",
+                                path, key);
         }
         return 0;
 }
@@ -338,7 +336,8 @@ int daemon_config_finish(struct daemon_config *c, struct kerr *err)
         if (!c->log_level_set)
                 c->log_level = LOG_LEVEL_INFO;
         if (c->config_file) {
-                _cleanup_json_ json_t *file = load_file(c->config_file, c->config_file_explicit, err);
+                _cleanup_json_ json_t *file =
+                    load_file(c->config_file, c->config_file_explicit, err);
                 if (!file)
                         return -EINVAL;
                 bool hosts_from_flags = c->nhosts > 0;
@@ -355,8 +354,8 @@ int daemon_config_finish(struct daemon_config *c, struct kerr *err)
                 c->data_root = root ? xstrdup("/var/lib/kedge")
                                     : user_dir("XDG_DATA_HOME", ".local/share", "data");
         if (!c->exec_root)
-                c->exec_root = root ? xstrdup("/run/kedge")
-                                    : user_dir("XDG_RUNTIME_DIR", NULL, "run");
+                c->exec_root =
+                    root ? xstrdup("/run/kedge") : user_dir("XDG_RUNTIME_DIR", NULL, "run");
         if (c->nhosts == 0)
                 c->hosts[c->nhosts++] = root ? xstrdup("/run/kedge/docker.sock")
                                              : xasprintf("%s/docker.sock", c->exec_root);

@@ -21,7 +21,7 @@ struct daemon_config {
         /* Registries: NULL-terminated lists (NULL when empty). */
         char **insecure_registries, **registry_mirrors;
         int max_concurrent_downloads, max_concurrent_uploads; /* 0: default */
-        char *certs_dir; /* NULL: /etc/kedge/certs.d */
+        char *certs_dir;                                      /* NULL: /etc/kedge/certs.d */
 };
 
 void daemon_config_release(struct daemon_config *c);

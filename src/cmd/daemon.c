@@ -62,15 +62,15 @@ static int serve(struct daemon_config *cfg)
 {
         struct kerr err = {0};
         struct engine_config ecfg = {
-                .data_root = cfg->data_root,
-                .exec_root = cfg->exec_root,
-                .shim_blob = kedge_shim_blob,
-                .shim_blob_len = (size_t)(kedge_shim_blob_end - kedge_shim_blob),
-                .insecure_registries = (const char *const *)cfg->insecure_registries,
-                .registry_mirrors = (const char *const *)cfg->registry_mirrors,
-                .max_concurrent_downloads = cfg->max_concurrent_downloads,
-                .max_concurrent_uploads = cfg->max_concurrent_uploads,
-                .certs_dir = cfg->certs_dir,
+            .data_root = cfg->data_root,
+            .exec_root = cfg->exec_root,
+            .shim_blob = kedge_shim_blob,
+            .shim_blob_len = (size_t)(kedge_shim_blob_end - kedge_shim_blob),
+            .insecure_registries = (const char *const *)cfg->insecure_registries,
+            .registry_mirrors = (const char *const *)cfg->registry_mirrors,
+            .max_concurrent_downloads = cfg->max_concurrent_downloads,
+            .max_concurrent_uploads = cfg->max_concurrent_uploads,
+            .certs_dir = cfg->certs_dir,
         };
         _cleanup_(engine_freep) struct engine *engine = engine_new(&ecfg, &err);
         if (!engine) {
@@ -86,11 +86,11 @@ static int serve(struct daemon_config *cfg)
         if (idle && end != idle && *end == 0 && v > 0 && v <= 3600)
                 idle_timeout = (unsigned)v;
         struct api_server_config scfg = {
-                .sockets = (const char *const *)cfg->hosts,
-                .nsockets = cfg->nhosts,
-                .threads = 4,
-                .idle_timeout = idle_timeout,
-                .max_connections = 4096,
+            .sockets = (const char *const *)cfg->hosts,
+            .nsockets = cfg->nhosts,
+            .threads = 4,
+            .idle_timeout = idle_timeout,
+            .max_connections = 4096,
         };
         struct api_server *srv = api_server_start(engine, &scfg, &err);
         if (!srv) {
@@ -99,8 +99,7 @@ static int serve(struct daemon_config *cfg)
         }
         for (int i = 0; i < cfg->nhosts; i++)
                 log_info("API listen on %s", cfg->hosts[i]);
-        log_info("kedge daemon ready: data root %s, exec root %s", cfg->data_root,
-                 cfg->exec_root);
+        log_info("kedge daemon ready: data root %s, exec root %s", cfg->data_root, cfg->exec_root);
 
         sigset_t set;
         sigemptyset(&set);

@@ -25,8 +25,8 @@ static const char *backing_fs_name(const char *path)
         static const struct {
                 unsigned long magic;
                 const char *name;
-        } names[] = {{0xEF53, "extfs"},       {0x58465342, "xfs"},     {0x01021994, "tmpfs"},
-                     {0x9123683E, "btrfs"},   {0x794c7630, "overlayfs"}, {0x2FC12FC1, "zfs"},
+        } names[] = {{0xEF53, "extfs"},     {0x58465342, "xfs"},       {0x01021994, "tmpfs"},
+                     {0x9123683E, "btrfs"}, {0x794c7630, "overlayfs"}, {0x2FC12FC1, "zfs"},
                      {0xF2F52010, "f2fs"}};
         struct statfs st;
         if (statfs(path, &st) < 0)
@@ -119,8 +119,8 @@ struct engine *engine_new(const struct engine_config *cfg, struct kerr *err)
                 return NULL;
         int r = fs_mkdir_p(cfg->exec_root, 0711);
         if (r < 0) {
-                kerr_set(err, KERR_INTERNAL, r, "cannot create exec root '%s': %s",
-                         cfg->exec_root, strerror(-r));
+                kerr_set(err, KERR_INTERNAL, r, "cannot create exec root '%s': %s", cfg->exec_root,
+                         strerror(-r));
                 return NULL;
         }
         /* Layers and blobs a crash left unreferenced go before anyone looks. */
@@ -163,4 +163,3 @@ struct engine *engine_free(struct engine *e)
         free(e);
         return NULL;
 }
-

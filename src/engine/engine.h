@@ -47,8 +47,8 @@ struct engine {
         struct store *store;
         char *data_root;
         char *exec_root;
-        char *self_path; /* the kedge executable (shims and helpers re-exec it) */
-        int shim_fd;     /* sealed memfd holding the lean shim, or -EBADF */
+        char *self_path;        /* the kedge executable (shims and helpers re-exec it) */
+        int shim_fd;            /* sealed memfd holding the lean shim, or -EBADF */
         const char *backing_fs; /* file system of the data root, as docker info names it */
         struct host_info host;
         /* Runtimes found at start: the built-in one first, then external OCI

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #define ARCHIVE_FILES_MAX 100000
-#define ARCHIVE_JSON_MAX (16u * 1024 * 1024)
-#define COPY_BUF (256 * 1024)
+#define ARCHIVE_JSON_MAX  (16u * 1024 * 1024)
+#define COPY_BUF          (256 * 1024)
 
 /* One regular file of the outer tar as it streams by: every byte read is
  * hashed and written to its scratch copy, whoever reads it. */
@@ -50,8 +50,8 @@ static ssize_t entry_read(void *cls, const void **ret_buf)
         return n;
 }
 
-static int copy_entry(struct image_archive *a, struct archive *ar, struct archive_entry *e,
-                      int fd, struct image_archive_file *f, char *buf)
+static int copy_entry(struct image_archive *a, struct archive *ar, struct archive_entry *e, int fd,
+                      struct image_archive_file *f, char *buf)
 {
         _cleanup_(digester_freep) struct digester *d = digester_new();
         struct entry_src s = {.ar = ar, .fd = fd, .d = d, .buf = buf};
@@ -68,8 +68,8 @@ static int copy_entry(struct image_archive *a, struct archive *ar, struct archiv
         return 0;
 }
 
-static int add_file(struct image_archive *a, struct archive *ar, struct archive_entry *e,
-                    char *buf, struct kerr *err)
+static int add_file(struct image_archive *a, struct archive *ar, struct archive_entry *e, char *buf,
+                    struct kerr *err)
 {
         const char *raw = archive_entry_pathname(e);
         mode_t type = archive_entry_filetype(e);
@@ -93,8 +93,8 @@ static int add_file(struct image_archive *a, struct archive *ar, struct archive_
                 return 0;
         }
         snprintf(f->tmp, sizeof(f->tmp), "f%zu", a->nfiles);
-        _cleanup_close_ int fd = openat(a->dirfd, f->tmp,
-                                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        _cleanup_close_ int fd =
+            openat(a->dirfd, f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
                 return kerr_set(err, KERR_INTERNAL, errno, "cannot write scratch file: %s",
                                 strerror(errno));
@@ -103,7 +103,8 @@ static int add_file(struct image_archive *a, struct archive *ar, struct archive_
                 return kerr_set(err, KERR_INVALID, EIO, "image archive entry '%s' is truncated: %s",
                                 f->name, archive_error_string(ar));
         if (r < 0)
-                return kerr_set(err, KERR_INTERNAL, r, "cannot write scratch file: %s", strerror(-r));
+                return kerr_set(err, KERR_INTERNAL, r, "cannot write scratch file: %s",
+                                strerror(-r));
         return 0;
 }
 
@@ -165,8 +166,8 @@ static const struct image_archive_file *find_exact(const struct image_archive *a
 static char *join_link(const char *cur, const char *link)
 {
         const char *slash = strrchr(cur, '/');
-        _cleanup_free_ char *joined = xasprintf("%.*s/%s", slash ? (int)(slash - cur) : 0, cur,
-                                                link);
+        _cleanup_free_ char *joined =
+            xasprintf("%.*s/%s", slash ? (int)(slash - cur) : 0, cur, link);
         char *out = xmalloc(strlen(joined) + 1);
         size_t o = 0;
         for (const char *p = joined; *p;) {
@@ -194,8 +195,7 @@ static char *join_link(const char *cur, const char *link)
         return out;
 }
 
-const struct image_archive_file *image_archive_find(const struct image_archive *a,
-                                                    const char *name)
+const struct image_archive_file *image_archive_find(const struct image_archive *a, const char *name)
 {
         _cleanup_free_ char *cur = path_normalize(name, false);
         for (int hops = 0; cur && hops < 8; hops++) {
@@ -346,7 +346,8 @@ static int plan_legacy_entry(struct planner *p, json_t *m)
         for (size_t i = 0; r == 0 && i < ip->nlayers; i++) {
                 const char *l = json_string_value(json_array_get(layers, i));
                 r = l ? find_checked(p, l, NULL, &ip->layers[i].blob)
-                      : kerr_set(p->err, KERR_INVALID, EINVAL, "manifest.json layer is not a string");
+                      : kerr_set(p->err, KERR_INVALID, EINVAL,
+                                 "manifest.json layer is not a string");
         }
         size_t ti;
         json_t *t;
@@ -380,8 +381,8 @@ static int plan_oci_index(struct planner *p, json_t *index, const char *tag, int
         json_t *d;
         json_array_foreach(json_object_get(index, "manifests"), i, d)
         {
-                const char *ann = json_get_str(json_object_get(d, "annotations"),
-                                               "io.containerd.image.name");
+                const char *ann =
+                    json_get_str(json_object_get(d, "annotations"), "io.containerd.image.name");
                 const char *os = json_get_str(json_object_get(d, "platform"), "os");
                 if (depth > 0 && os && strcmp(os, "linux") != 0)
                         continue;

@@ -18,8 +18,8 @@
 #include <sys/types.h>
 
 struct image_archive_file {
-        char *name;  /* normalised path inside the archive */
-        char *link;  /* symlink target (legacy layer.tar links), or NULL */
+        char *name;   /* normalised path inside the archive */
+        char *link;   /* symlink target (legacy layer.tar links), or NULL */
         char tmp[32]; /* name of the copy in the scratch directory */
         char digest[DIGEST_STR_LEN + 1];
         int64_t size;
@@ -67,7 +67,7 @@ struct image_plan {
         char *config; /* the config bytes, NUL-terminated */
         size_t config_len;
         char id[DIGEST_STR_LEN + 1]; /* sha256 of the config */
-        char **tags;                  /* normalised references */
+        char **tags;                 /* normalised references */
         size_t ntags;
         struct image_plan_layer *layers;
         size_t nlayers;

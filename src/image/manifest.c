@@ -88,15 +88,16 @@ int manifest_parse(const char *media_type, const char *body, size_t len, struct 
                 return kerr_set(err, KERR_INVALID, EINVAL, "unsupported manifest schemaVersion");
         struct manifest m = {0};
         int r;
-        if (is_index_type(t) || (!json_object_get(o, "layers") && json_object_get(o, "manifests"))) {
+        if (is_index_type(t) ||
+            (!json_object_get(o, "layers") && json_object_get(o, "manifests"))) {
                 m.kind = MANIFEST_INDEX;
                 r = parse_descs(json_object_get(o, "manifests"), &m, err);
         } else {
                 m.kind = MANIFEST_IMAGE;
                 const json_t *cfg = json_object_get(o, "config");
-                r = json_is_object(cfg) ? parse_desc(cfg, &m.config, err)
-                                        : kerr_set(err, KERR_INVALID, EINVAL,
-                                                   "manifest has no config descriptor");
+                r = json_is_object(cfg)
+                        ? parse_desc(cfg, &m.config, err)
+                        : kerr_set(err, KERR_INVALID, EINVAL, "manifest has no config descriptor");
                 if (r == 0)
                         r = parse_descs(json_object_get(o, "layers"), &m, err);
         }

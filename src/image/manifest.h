@@ -12,18 +12,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
+#define MT_DOCKER_MANIFEST   "application/vnd.docker.distribution.manifest.v2+json"
+#define MT_DOCKER_LIST       "application/vnd.docker.distribution.manifest.list.v2+json"
+#define MT_DOCKER_CONFIG     "application/vnd.docker.container.image.v1+json"
 #define MT_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
-#define MT_DOCKER_LAYER_TAR "application/vnd.docker.image.rootfs.diff.tar"
-#define MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define MT_SCHEMA1 "application/vnd.docker.distribution.manifest.v1+json"
-#define MT_SCHEMA1_SIGNED "application/vnd.docker.distribution.manifest.v1+prettyjws"
+#define MT_DOCKER_LAYER_TAR  "application/vnd.docker.image.rootfs.diff.tar"
+#define MT_OCI_MANIFEST      "application/vnd.oci.image.manifest.v1+json"
+#define MT_OCI_INDEX         "application/vnd.oci.image.index.v1+json"
+#define MT_SCHEMA1           "application/vnd.docker.distribution.manifest.v1+json"
+#define MT_SCHEMA1_SIGNED    "application/vnd.docker.distribution.manifest.v1+prettyjws"
 
 /* Manifests and configs are small; more is an attack (a "manifest bomb"). */
-#define MANIFEST_SIZE_MAX (4 * 1024 * 1024)
+#define MANIFEST_SIZE_MAX   (4 * 1024 * 1024)
 #define MANIFEST_LAYERS_MAX 1000
 
 struct platform {
@@ -44,8 +44,8 @@ enum manifest_kind {
 
 struct manifest {
         enum manifest_kind kind;
-        struct manifest_desc config;  /* MANIFEST_IMAGE */
-        struct manifest_desc *descs;  /* layers, or the index's manifests */
+        struct manifest_desc config; /* MANIFEST_IMAGE */
+        struct manifest_desc *descs; /* layers, or the index's manifests */
         size_t ndescs;
 };
 

@@ -15,7 +15,7 @@
 
 #include <stdbool.h>
 
-#define IMAGE_REF_NAME_MAX 255
+#define IMAGE_REF_NAME_MAX       255
 #define IMAGE_REF_DEFAULT_DOMAIN "docker.io"
 
 struct image_ref {

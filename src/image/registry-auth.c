@@ -75,10 +75,10 @@ static int auth_from_object(const json_t *o, struct registry_auth *ret, struct k
                 return kerr_set(err, KERR_INVALID, EINVAL,
                                 "invalid X-Registry-Auth header: not a JSON object");
         struct registry_auth a = {
-                .username = dup_field(o, "username"),
-                .password = dup_field(o, "password"),
-                .identity_token = dup_field(o, "identitytoken"),
-                .server_address = dup_field(o, "serveraddress"),
+            .username = dup_field(o, "username"),
+            .password = dup_field(o, "password"),
+            .identity_token = dup_field(o, "identitytoken"),
+            .server_address = dup_field(o, "serveraddress"),
         };
         /* The legacy "auth" field: base64("user:password"). */
         const char *legacy = json_get_str(o, "auth");

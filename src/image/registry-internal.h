@@ -20,7 +20,7 @@ struct registry {
         bool scheme_fixed, insecure, verify, has_certs_dir;
         char *ca, *cert, *key;
         struct registry_auth auth;
-        char *refresh_token; /* from the token server (login) */
+        char *refresh_token;  /* from the token server (login) */
         pthread_mutex_t lock; /* challenge, tokens, pinged */
         bool pinged;
         struct www_auth challenge;
@@ -37,7 +37,7 @@ struct reg_req {
         const char *accept; /* a whole "Accept: ..." header line, or NULL */
         const char *content_type;
         const char *header; /* one more whole header line ("Content-Range: 0-9"), or NULL */
-        const void *body; /* PUT/POST/PATCH from memory */
+        const void *body;   /* PUT/POST/PATCH from memory */
         size_t body_len;
         int body_fd; /* PUT from a file (-1: none) */
         int64_t body_size;
@@ -47,7 +47,7 @@ struct reg_req {
         void *cls;
         size_t resp_max; /* bound on resp (0: a small default) */
         bool no_redirect;
-        bool basic; /* send the username and password (token requests) */
+        bool basic;    /* send the username and password (token requests) */
         bool no_retry; /* not idempotent (PATCH appends): never resent after a failure */
         /* results */
         CURL *h;

@@ -44,8 +44,8 @@ int registry_login(struct registry *r, char **ret_token, struct kerr *err)
         }
         if (s != WWW_AUTH_BASIC)
                 return 0; /* the registry wants no credentials */
-        struct reg_req q = {.method = "GET", .url = xasprintf("%s/v2/", r->base), .body_fd = -1,
-                            .basic = true};
+        struct reg_req q = {
+            .method = "GET", .url = xasprintf("%s/v2/", r->base), .body_fd = -1, .basic = true};
         rr = reg_perform(r, &q, err);
         if (rr == 0 && q.status != 200) {
                 rr = reg_status_error(&q, "login", NULL, err);
@@ -102,8 +102,7 @@ int registry_manifest_get(struct registry *r, const char *repo, const char *ref,
 }
 
 int registry_manifest_put(struct registry *r, const char *repo, const char *ref,
-                          const char *media_type, const char *body, size_t len,
-                          struct kerr *err)
+                          const char *media_type, const char *body, size_t len, struct kerr *err)
 {
         int rr = reg_ping(r, err);
         if (rr < 0)
@@ -168,15 +167,14 @@ int registry_blob_get(struct registry *r, const char *repo, const char *digest, 
                 rr = reg_status_error(&q, "blob request", NULL, err);
         else if (rr == 0 && size >= 0 && v.got != size)
                 rr = kerr_set(err, KERR_UNAVAILABLE, EIO,
-                              "error pulling blob %s: unexpected EOF (%lld of %lld bytes)",
-                              digest, (long long)v.got, (long long)size);
+                              "error pulling blob %s: unexpected EOF (%lld of %lld bytes)", digest,
+                              (long long)v.got, (long long)size);
         if (rr == 0) {
                 char got[DIGEST_STR_LEN + 1];
                 digester_final(d, got);
                 if (strcmp(got, digest) != 0)
                         rr = kerr_set(err, KERR_INVALID, EINVAL,
-                                      "filesystem layer verification failed for digest %s",
-                                      digest);
+                                      "filesystem layer verification failed for digest %s", digest);
         }
         reg_req_release(&q);
         return rr;
@@ -204,8 +202,7 @@ int registry_blob_fetch(struct registry *r, const char *repo, const char *digest
         return 0;
 }
 
-int registry_blob_exists(struct registry *r, const char *repo, const char *digest,
-                         struct kerr *err)
+int registry_blob_exists(struct registry *r, const char *repo, const char *digest, struct kerr *err)
 {
         int rr = reg_ping(r, err);
         if (rr < 0)
@@ -224,14 +221,14 @@ int registry_blob_exists(struct registry *r, const char *repo, const char *diges
         return rr;
 }
 
-int registry_blob_mount(struct registry *r, const char *repo, const char *digest,
-                        const char *from, struct kerr *err)
+int registry_blob_mount(struct registry *r, const char *repo, const char *digest, const char *from,
+                        struct kerr *err)
 {
         int rr = reg_ping(r, err);
         if (rr < 0)
                 return rr;
-        _cleanup_free_ char *scope = xasprintf("repository:%s:pull,push repository:%s:pull", repo,
-                                               from);
+        _cleanup_free_ char *scope =
+            xasprintf("repository:%s:pull,push repository:%s:pull", repo, from);
         struct reg_req q = {.method = "POST",
                             .url = xasprintf("%s/v2/%s/blobs/uploads/?mount=%s&from=%s", r->base,
                                              repo, digest, from),
@@ -240,7 +237,7 @@ int registry_blob_mount(struct registry *r, const char *repo, const char *digest
                             .no_redirect = true};
         rr = reg_perform(r, &q, err);
         if (rr == 0)
-                rr = q.status == 201 ? 1
+                rr = q.status == 201   ? 1
                      : q.status == 202 ? 0
                                        : reg_status_error(&q, "blob mount", NULL, err);
         reg_req_release(&q);

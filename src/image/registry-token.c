@@ -78,13 +78,11 @@ static char *token_query(const char *service, const char *scope, bool oauth)
         return buf_steal(&b);
 }
 
-static int token_request(struct registry *r, const char *scope, struct reg_req *q,
-                         struct kerr *err)
+static int token_request(struct registry *r, const char *scope, struct reg_req *q, struct kerr *err)
 {
         pthread_mutex_lock(&r->lock);
         _cleanup_free_ char *realm = xstrdup(r->challenge.realm ? r->challenge.realm : "");
-        _cleanup_free_ char *service =
-                r->challenge.service ? xstrdup(r->challenge.service) : NULL;
+        _cleanup_free_ char *service = r->challenge.service ? xstrdup(r->challenge.service) : NULL;
         pthread_mutex_unlock(&r->lock);
         bool oauth = r->auth.identity_token != NULL;
         _cleanup_free_ char *query = token_query(service, scope, oauth);

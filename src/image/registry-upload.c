@@ -119,13 +119,14 @@ static int upload_flush(struct registry_upload *u, struct kerr *err)
         int64_t have = -1;
         if (rr == 0 && q.status != 202)
                 rr = reg_status_error(&q, "blob upload", NULL, err);
-        else if (rr == 0 && q.range && (registry_upload_range_parse(q.range, &have) < 0 ||
-                                        have != u->sent + (int64_t)u->len))
+        else if (rr == 0 && q.range &&
+                 (registry_upload_range_parse(q.range, &have) < 0 ||
+                  have != u->sent + (int64_t)u->len))
                 /* Data lost or doubled: the blob would not match its digest. */
-                rr = kerr_set(err, KERR_UNAVAILABLE, EIO,
-                              "blob upload: the registry holds %s after %" PRId64
-                              " bytes were sent",
-                              q.range, u->sent + (int64_t)u->len);
+                rr =
+                    kerr_set(err, KERR_UNAVAILABLE, EIO,
+                             "blob upload: the registry holds %s after %" PRId64 " bytes were sent",
+                             q.range, u->sent + (int64_t)u->len);
         if (rr == 0) {
                 follow_location(u, &q);
                 u->sent += (int64_t)u->len;
@@ -135,8 +136,7 @@ static int upload_flush(struct registry_upload *u, struct kerr *err)
         return rr;
 }
 
-int registry_upload_write(struct registry_upload *u, const void *data, size_t n,
-                          struct kerr *err)
+int registry_upload_write(struct registry_upload *u, const void *data, size_t n, struct kerr *err)
 {
         const char *p = data;
         if (!u->buf && n > 0)
@@ -184,8 +184,7 @@ int registry_upload_commit(struct registry_upload *u, const char *digest, struct
 }
 
 int registry_blob_upload(struct registry *r, const char *repo, const char *digest, int fd,
-                         int64_t size, registry_progress_fn progress, void *cls,
-                         struct kerr *err)
+                         int64_t size, registry_progress_fn progress, void *cls, struct kerr *err)
 {
         _cleanup_(registry_upload_freep) struct registry_upload *u = NULL;
         int rr = registry_upload_start(r, repo, &u, err);

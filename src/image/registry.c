@@ -20,7 +20,7 @@
 
 #define TOKEN_BODY_MAX (1024 * 1024)
 #define ERROR_BODY_MAX (64 * 1024)
-#define RETRIES 3
+#define RETRIES        3
 
 static void global_init_once(void)
 {
@@ -135,8 +135,8 @@ struct registry *registry_new(const struct registry_config *cfg, const char *end
                 r->host = xstrndup(sep + 3, strcspn(sep + 3, "/"));
                 r->scheme_fixed = true;
         } else {
-                r->host = xstrdup(strcmp(endpoint, "docker.io") == 0 ? "registry-1.docker.io"
-                                                                      : endpoint);
+                r->host =
+                    xstrdup(strcmp(endpoint, "docker.io") == 0 ? "registry-1.docker.io" : endpoint);
         }
         find_certs(r);
         r->insecure = !r->has_certs_dir && host_insecure(cfg, r->host);
@@ -348,8 +348,9 @@ static void setup_method(struct reg_req *q, CURL *h)
                         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PATCH");
                 curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
                 curl_easy_setopt(h, CURLOPT_READDATA, q);
-                curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
-                                 (curl_off_t)(q->body_fd >= 0 ? (size_t)q->body_size : q->body_len));
+                curl_easy_setopt(
+                    h, CURLOPT_INFILESIZE_LARGE,
+                    (curl_off_t)(q->body_fd >= 0 ? (size_t)q->body_size : q->body_len));
         } else if (strcmp(q->method, "POST") == 0) {
                 curl_easy_setopt(h, CURLOPT_POST, 1L);
                 curl_easy_setopt(h, CURLOPT_POSTFIELDS, q->body ? q->body : "");
@@ -360,8 +361,8 @@ static void setup_method(struct reg_req *q, CURL *h)
 }
 
 /* One attempt. */
-static CURLcode perform_once(struct registry *r, struct reg_req *q, const char *bearer,
-                             bool basic, bool verify)
+static CURLcode perform_once(struct registry *r, struct reg_req *q, const char *bearer, bool basic,
+                             bool verify)
 {
         CURL *h = curl_easy_init();
         q->h = h;
@@ -555,9 +556,9 @@ int reg_status_error(struct reg_req *q, const char *what, enum registry_code *re
                 code = REG_CODE_NAME_UNKNOWN;
         if (ret_code)
                 *ret_code = code;
-        enum kerr_kind kind = q->status == 401                   ? KERR_UNAUTHORIZED
-                              : q->status == 403                 ? KERR_FORBIDDEN
-                              : q->status == 404                 ? KERR_NOT_FOUND
+        enum kerr_kind kind = q->status == 401                      ? KERR_UNAUTHORIZED
+                              : q->status == 403                    ? KERR_FORBIDDEN
+                              : q->status == 404                    ? KERR_NOT_FOUND
                               : q->status >= 400 && q->status < 500 ? KERR_INVALID
                                                                     : KERR_UNAVAILABLE;
         return kerr_set(err, kind, q->status == 404 ? ENOENT : EIO, "%s", msg);

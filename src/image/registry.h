@@ -73,8 +73,7 @@ int registry_manifest_get(struct registry *r, const char *repo, const char *ref,
                           char ret_digest[DIGEST_STR_LEN + 1], enum registry_code *ret_code,
                           struct kerr *err);
 int registry_manifest_put(struct registry *r, const char *repo, const char *ref,
-                          const char *media_type, const char *body, size_t len,
-                          struct kerr *err);
+                          const char *media_type, const char *body, size_t len, struct kerr *err);
 
 /* Receives a blob's bytes in order; return < 0 to abort. */
 typedef int (*registry_sink_fn)(void *cls, const void *data, size_t n);
@@ -91,15 +90,14 @@ int registry_blob_fetch(struct registry *r, const char *repo, const char *digest
 int registry_blob_exists(struct registry *r, const char *repo, const char *digest,
                          struct kerr *err);
 /* Cross-repository mount: 1 mounted, 0 the registry wants an upload. */
-int registry_blob_mount(struct registry *r, const char *repo, const char *digest,
-                        const char *from, struct kerr *err);
+int registry_blob_mount(struct registry *r, const char *repo, const char *digest, const char *from,
+                        struct kerr *err);
 /* Reports bytes sent so far. */
 typedef void (*registry_progress_fn)(void *cls, int64_t done, int64_t total);
 /* Uploads size bytes of fd (from offset 0) as digest: one POST, then a
  * PUT with the whole body (monolithic). */
 int registry_blob_upload(struct registry *r, const char *repo, const char *digest, int fd,
-                         int64_t size, registry_progress_fn progress, void *cls,
-                         struct kerr *err);
+                         int64_t size, registry_progress_fn progress, void *cls, struct kerr *err);
 
 /* A chunked upload (registry-upload.c), for a blob whose digest is known
  * only at the end (compressed while it is sent): _start POSTs to open
@@ -109,8 +107,7 @@ int registry_blob_upload(struct registry *r, const char *repo, const char *diges
 struct registry_upload;
 int registry_upload_start(struct registry *r, const char *repo, struct registry_upload **ret,
                           struct kerr *err);
-int registry_upload_write(struct registry_upload *u, const void *data, size_t n,
-                          struct kerr *err);
+int registry_upload_write(struct registry_upload *u, const void *data, size_t n, struct kerr *err);
 int registry_upload_commit(struct registry_upload *u, const char *digest, struct kerr *err);
 /* Bytes written so far. */
 int64_t registry_upload_size(const struct registry_upload *u);

@@ -16,8 +16,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#define WH_PREFIX ".wh."
-#define WH_OPAQUE ".wh..wh..opq"
+#define WH_PREFIX  ".wh."
+#define WH_OPAQUE  ".wh..wh..opq"
 #define UNPACK_BUF (256 * 1024)
 
 struct dir_time {
@@ -113,10 +113,10 @@ static void apply_xattrs(int fd, struct archive_entry *e)
 
 static void entry_times(struct archive_entry *e, struct timespec ts[2])
 {
-        ts[0].tv_sec = archive_entry_atime_is_set(e) ? archive_entry_atime(e)
-                                                      : archive_entry_mtime(e);
+        ts[0].tv_sec =
+            archive_entry_atime_is_set(e) ? archive_entry_atime(e) : archive_entry_mtime(e);
         ts[0].tv_nsec = archive_entry_atime_is_set(e) ? archive_entry_atime_nsec(e)
-                                                       : archive_entry_mtime_nsec(e);
+                                                      : archive_entry_mtime_nsec(e);
         ts[1].tv_sec = archive_entry_mtime(e);
         ts[1].tv_nsec = archive_entry_mtime_nsec(e);
 }
@@ -162,7 +162,7 @@ static int write_data(struct unpacker *u, int fd, int64_t *ret_end)
 static int make_file(struct unpacker *u, int pfd, const char *leaf, struct archive_entry *e)
 {
         _cleanup_close_ int fd =
-                openat(pfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+            openat(pfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
                 return -errno;
         int64_t end = -1;
@@ -262,8 +262,8 @@ static int whiteout(struct unpacker *u, int pfd, const char *leaf, const char *d
                     const char *entry, struct kerr *err)
 {
         if (strcmp(leaf, WH_OPAQUE) == 0) {
-                _cleanup_close_ int fd = path_open(u->rootfd, dir, O_RDONLY | O_DIRECTORY, 0,
-                                                   PATH_NO_SYMLINKS);
+                _cleanup_close_ int fd =
+                    path_open(u->rootfd, dir, O_RDONLY | O_DIRECTORY, 0, PATH_NO_SYMLINKS);
                 if (fd < 0)
                         return resolve_error(err, entry, fd);
                 if (fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0) < 0)
@@ -326,11 +326,12 @@ static int apply_entry(struct unpacker *u, struct archive_entry *e, struct kerr 
         const char *leaf;
         bool wh = strncmp(strrchr(path, '/') ? strrchr(path, '/') + 1 : path, WH_PREFIX, 4) == 0;
         _cleanup_close_ int pfd =
-                path_open_parent(u->rootfd, path, PATH_NO_SYMLINKS | PATH_MKDIR, &leaf);
+            path_open_parent(u->rootfd, path, PATH_NO_SYMLINKS | PATH_MKDIR, &leaf);
         if (pfd < 0)
                 return resolve_error(err, raw, pfd);
         if (wh) {
-                _cleanup_free_ char *dir = xstrndup(path, leaf > path ? (size_t)(leaf - path - 1) : 0);
+                _cleanup_free_ char *dir =
+                    xstrndup(path, leaf > path ? (size_t)(leaf - path - 1) : 0);
                 return whiteout(u, pfd, leaf, dir, raw, err);
         }
         return create_entry(u, pfd, leaf, path, e, err);

@@ -71,7 +71,9 @@ static int sync_recv(int fd, struct sync_msg *m, int *ret_fd)
                 struct cmsghdr align;
         } u;
         struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
-        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+        struct msghdr mh = {.msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = u.buf,
                             .msg_controllen = sizeof(u.buf)};
         ssize_t n;
         do
@@ -213,7 +215,8 @@ static int parent_setup(const struct rt_spec *spec, const struct rt_builtin_opts
         int r;
         if (cg_path) {
                 const char *root = opts->cgroup_root ? opts->cgroup_root : "/sys/fs/cgroup";
-                if ((r = rt_cgroup_create(root, cg_path, 0, &spec->resources, &c->cgroup, err)) < 0 ||
+                if ((r = rt_cgroup_create(root, cg_path, 0, &spec->resources, &c->cgroup, err)) <
+                        0 ||
                     (r = rt_cgroup_add(&c->cgroup, c->pid, err)) < 0)
                         return r;
         }

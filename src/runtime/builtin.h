@@ -34,9 +34,9 @@ struct rt_builtin_opts {
 #define RT_BUILTIN_WARNINGS_MAX 8
 
 struct rt_builtin {
-        pid_t pid;         /* the container's init, in the caller's pid namespace */
-        int sync_fd;       /* the caller's end of the setup channel, until started */
-        int pty_master;    /* terminal: the master of the pty the process runs on */
+        pid_t pid;               /* the container's init, in the caller's pid namespace */
+        int sync_fd;             /* the caller's end of the setup channel, until started */
+        int pty_master;          /* terminal: the master of the pty the process runs on */
         struct rt_cgroup cgroup; /* .path NULL when none */
         int n_warnings;
         char *warnings[RT_BUILTIN_WARNINGS_MAX]; /* e.g. clamped rlimits */

@@ -6,8 +6,7 @@
 #include <stdbool.h>
 
 struct rt_cgroup_ops {
-        int (*create)(const struct rt_cgroup *cg, const struct rt_resources *res,
-                      struct kerr *err);
+        int (*create)(const struct rt_cgroup *cg, const struct rt_resources *res, struct kerr *err);
         int (*add)(const struct rt_cgroup *cg, pid_t pid, struct kerr *err);
         int (*destroy)(const struct rt_cgroup *cg, struct kerr *err);
 };
@@ -18,7 +17,7 @@ extern const struct rt_cgroup_ops rt_cgroup_v2_ops;
 /* Writes value to dir/file (creating it: fake trees have no files yet). */
 int rt_cgroup_write(const char *dir, const char *file, const char *value, struct kerr *err);
 int rt_cgroup_writef(const char *dir, const char *file, struct kerr *err, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 bool rt_cgroup_exists(const char *dir, const char *file);
 /* mkdir -p dir. */
 int rt_cgroup_mkdir(const char *dir, struct kerr *err);

@@ -13,7 +13,7 @@
  * starts with no cpus and would refuse the task until both masks are
  * copied down; the container inherits its parent's cpuset instead. */
 static const char *const controllers[] = {
-        "memory", "cpu", "cpuacct", "pids", "blkio", "freezer", "devices",
+    "memory", "cpu", "cpuacct", "pids", "blkio", "freezer", "devices",
 };
 
 static char *dir_of(const struct rt_cgroup *cg, const char *ctrl)
@@ -26,8 +26,7 @@ static bool mounted(const struct rt_cgroup *cg, const char *ctrl)
         return rt_cgroup_exists(cg->root, ctrl);
 }
 
-static int set_memory(const struct rt_cgroup *cg, const struct rt_resources *res,
-                      struct kerr *err)
+static int set_memory(const struct rt_cgroup *cg, const struct rt_resources *res, struct kerr *err)
 {
         _cleanup_free_ char *dir = dir_of(cg, "memory");
         _cleanup_free_ char *top = xasprintf("%s/memory", cg->root);
@@ -72,8 +71,7 @@ static int set_pids(const struct rt_cgroup *cg, const struct rt_resources *res, 
 
 /* Rule by rule, in order: "a" to devices.deny first empties the group's
  * list and makes deny its default. */
-static int set_devices(const struct rt_cgroup *cg, const struct rt_resources *res,
-                       struct kerr *err)
+static int set_devices(const struct rt_cgroup *cg, const struct rt_resources *res, struct kerr *err)
 {
         _cleanup_free_ char *dir = dir_of(cg, "devices");
         size_t n;
@@ -147,7 +145,7 @@ static int v1_destroy(const struct rt_cgroup *cg, struct kerr *err)
 }
 
 const struct rt_cgroup_ops rt_cgroup_v1_ops = {
-        .create = v1_create,
-        .add = v1_add,
-        .destroy = v1_destroy,
+    .create = v1_create,
+    .add = v1_add,
+    .destroy = v1_destroy,
 };

@@ -112,8 +112,8 @@ static int set_cpu(const char *dir, const struct rt_resources *res, struct kerr 
                 return r;
         uint64_t period = res->cpu_period ? res->cpu_period : 100000;
         if (res->cpu_quota > 0)
-                return rt_cgroup_writef(dir, "cpu.max", err, "%" PRId64 " %" PRIu64,
-                                        res->cpu_quota, period);
+                return rt_cgroup_writef(dir, "cpu.max", err, "%" PRId64 " %" PRIu64, res->cpu_quota,
+                                        period);
         return rt_cgroup_writef(dir, "cpu.max", err, "max %" PRIu64, period);
 }
 
@@ -155,7 +155,7 @@ static int v2_destroy(const struct rt_cgroup *cg, struct kerr *err)
 }
 
 const struct rt_cgroup_ops rt_cgroup_v2_ops = {
-        .create = v2_create,
-        .add = v2_add,
-        .destroy = v2_destroy,
+    .create = v2_create,
+    .add = v2_add,
+    .destroy = v2_destroy,
 };

@@ -36,16 +36,17 @@ int rt_cgroup_create(const char *root, const char *path, int version,
         while (*path == '/')
                 path++;
         struct rt_cgroup cg = {
-                .version = version ? version : rt_cgroup_detect(root),
-                .root = xstrdup(root),
-                .path = xstrdup(path),
+            .version = version ? version : rt_cgroup_detect(root),
+            .root = xstrdup(root),
+            .path = xstrdup(path),
         };
         static const struct rt_resources none;
         int r = ops_of(&cg)->create(&cg, res ? res : &none, err);
         if (r < 0) {
                 ops_of(&cg)->destroy(&cg, NULL);
                 rt_cgroup_release(&cg);
-                return kerr_wrap(err, "cgroup v%d '%s'", version ? version : rt_cgroup_detect(root), path);
+                return kerr_wrap(err, "cgroup v%d '%s'", version ? version : rt_cgroup_detect(root),
+                                 path);
         }
         *ret = cg;
         return 0;
@@ -101,8 +102,8 @@ int rt_cgroup_oom_read(const char *root, const char *path, int version, struct r
                 path++;
         if (!version)
                 version = rt_cgroup_detect(root);
-        _cleanup_free_ char *dir = version == 2 ? xasprintf("%s/%s", root, path)
-                                                : xasprintf("%s/memory/%s", root, path);
+        _cleanup_free_ char *dir =
+            version == 2 ? xasprintf("%s/%s", root, path) : xasprintf("%s/memory/%s", root, path);
         _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
                 return -errno;
@@ -179,7 +180,8 @@ int rt_cgroup_remove_everywhere(const char *root, const char *path, struct kerr 
         }
         DIR *d = opendir(root);
         if (!d)
-                return errno == ENOENT ? 0 : kerr_set(err, KERR_INTERNAL, errno, "open %s: %m", root);
+                return errno == ENOENT ? 0
+                                       : kerr_set(err, KERR_INTERNAL, errno, "open %s: %m", root);
         for (struct dirent *de; (de = readdir(d));) {
                 /* "cpu" and "cpuacct" may be symlinks to "cpu,cpuacct": a
                  * second rmdir of the same group is ENOENT, which is fine. */

@@ -23,16 +23,15 @@ static const struct {
         const char *name;
         unsigned major, minor;
 } dev_nodes[] = {
-        {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7},
-        {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+    {"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
 static const struct {
         const char *name, *target;
 } dev_links[] = {
-        {"fd", "/proc/self/fd"},          {"stdin", "/proc/self/fd/0"},
-        {"stdout", "/proc/self/fd/1"},    {"stderr", "/proc/self/fd/2"},
-        {"ptmx", "pts/ptmx"},             {"core", "/proc/kcore"},
+    {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+    {"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},         {"core", "/proc/kcore"},
 };
 
 /* mknod, or a bind of the host's node where mknod is refused (a user
@@ -68,8 +67,8 @@ int rt_dev_populate(int rootfd, struct kerr *err)
                 return kerr_set(err, KERR_INTERNAL, errno, "open /dev: %m");
         _cleanup_close_ int devfd = (int)l;
         for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
-                int r = make_node(devfd, dev_nodes[i].name, dev_nodes[i].major,
-                                  dev_nodes[i].minor, err);
+                int r = make_node(devfd, dev_nodes[i].name, dev_nodes[i].major, dev_nodes[i].minor,
+                                  err);
                 if (r < 0)
                         return r;
         }

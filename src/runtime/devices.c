@@ -20,12 +20,12 @@
  * node (opening it is still denied), the standard character devices, the
  * pty master and slaves, and /dev/net/tun. */
 static const struct rt_device_rule defaults[] = {
-        {true, 'c', -1, -1, RT_DEV_MKNOD}, {true, 'b', -1, -1, RT_DEV_MKNOD},
-        {true, 'c', 1, 3, RT_DEV_ALL},     {true, 'c', 1, 8, RT_DEV_ALL},
-        {true, 'c', 1, 7, RT_DEV_ALL},     {true, 'c', 5, 0, RT_DEV_ALL},
-        {true, 'c', 1, 5, RT_DEV_ALL},     {true, 'c', 1, 9, RT_DEV_ALL},
-        {true, 'c', 136, -1, RT_DEV_ALL},  {true, 'c', 5, 2, RT_DEV_ALL},
-        {true, 'c', 10, 200, RT_DEV_ALL},
+    {true, 'c', -1, -1, RT_DEV_MKNOD}, {true, 'b', -1, -1, RT_DEV_MKNOD},
+    {true, 'c', 1, 3, RT_DEV_ALL},     {true, 'c', 1, 8, RT_DEV_ALL},
+    {true, 'c', 1, 7, RT_DEV_ALL},     {true, 'c', 5, 0, RT_DEV_ALL},
+    {true, 'c', 1, 5, RT_DEV_ALL},     {true, 'c', 1, 9, RT_DEV_ALL},
+    {true, 'c', 136, -1, RT_DEV_ALL},  {true, 'c', 5, 2, RT_DEV_ALL},
+    {true, 'c', 10, 200, RT_DEV_ALL},
 };
 
 struct rt_device_rule *rt_devices_effective(const struct rt_resources *res, size_t *ret_n)
@@ -70,14 +70,15 @@ void rt_devices_v1_line(const struct rt_device_rule *rule, char *buf, size_t siz
 
 /* --- eBPF --- */
 
-#define INSN(c, d, s, o, i) ((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
-#define LDX_W(dst, src, off) INSN(BPF_LDX | BPF_W | BPF_MEM, dst, src, off, 0)
+#define INSN(c, d, s, o, i)                                                                        \
+        ((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
+#define LDX_W(dst, src, off)    INSN(BPF_LDX | BPF_W | BPF_MEM, dst, src, off, 0)
 #define ALU32_IMM(op, dst, imm) INSN(BPF_ALU | (op) | BPF_K, dst, 0, 0, imm)
-#define MOV32_REG(dst, src) INSN(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0)
-#define MOV64_IMM(dst, imm) INSN(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm)
-#define JNE_IMM(dst, imm) INSN(BPF_JMP | BPF_JNE | BPF_K, dst, 0, 0, imm)
-#define JNE_REG(dst, src) INSN(BPF_JMP | BPF_JNE | BPF_X, dst, src, 0, 0)
-#define EXIT() INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+#define MOV32_REG(dst, src)     INSN(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0)
+#define MOV64_IMM(dst, imm)     INSN(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm)
+#define JNE_IMM(dst, imm)       INSN(BPF_JMP | BPF_JNE | BPF_K, dst, 0, 0, imm)
+#define JNE_REG(dst, src)       INSN(BPF_JMP | BPF_JNE | BPF_X, dst, src, 0, 0)
+#define EXIT()                  INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
 /* One rule's block: the checks, each jumping past the block when the
  * request does not match, then "return allow". Returns its length; 0 when
@@ -90,9 +91,11 @@ static size_t rule_block(const struct rt_device_rule *r, struct bpf_insn out[8],
         size_t k = 0;
         if (r->major > INT32_MAX || r->minor > INT32_MAX)
                 return 0;
-        /* struct bpf_cgroup_dev_ctx, read by the prologue: r2 type, r3 access, r4 major, r5 minor */
+        /* struct bpf_cgroup_dev_ctx, read by the prologue: r2 type, r3 access, r4 major, r5 minor
+         */
         if (r->type != 'a')
-                out[k++] = JNE_IMM(BPF_REG_2, r->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR);
+                out[k++] =
+                    JNE_IMM(BPF_REG_2, r->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR);
         if (r->access != RT_DEV_ALL) {
                 int acc = (r->access & RT_DEV_READ ? BPF_DEVCG_ACC_READ : 0) |
                           (r->access & RT_DEV_WRITE ? BPF_DEVCG_ACC_WRITE : 0) |
@@ -152,10 +155,10 @@ static int prog_load(const struct bpf_insn *insns, size_t n, struct kerr *err)
         static const char license[] = "Apache-2.0";
         _cleanup_free_ char *log = xzalloc(4096);
         union bpf_attr attr = {
-                .prog_type = BPF_PROG_TYPE_CGROUP_DEVICE,
-                .insns = (uint64_t)(uintptr_t)insns,
-                .insn_cnt = (uint32_t)n,
-                .license = (uint64_t)(uintptr_t)license,
+            .prog_type = BPF_PROG_TYPE_CGROUP_DEVICE,
+            .insns = (uint64_t)(uintptr_t)insns,
+            .insn_cnt = (uint32_t)n,
+            .license = (uint64_t)(uintptr_t)license,
         };
         int fd = bpf_call(BPF_PROG_LOAD, &attr);
         if (fd < 0 && errno == EPERM) {
@@ -178,8 +181,7 @@ static int prog_load(const struct bpf_insn *insns, size_t n, struct kerr *err)
                         log[0] ? ": " : "", log);
 }
 
-int rt_devices_bpf_attach(int dirfd, const struct rt_device_rule *rules, size_t n,
-                          struct kerr *err)
+int rt_devices_bpf_attach(int dirfd, const struct rt_device_rule *rules, size_t n, struct kerr *err)
 {
         size_t count;
         _cleanup_free_ struct bpf_insn *insns = rt_devices_bpf(rules, n, &count);
@@ -189,10 +191,10 @@ int rt_devices_bpf_attach(int dirfd, const struct rt_device_rule *rules, size_t 
         /* ALLOW_MULTI: a parent's program (systemd's) keeps running too;
          * a device must pass both. */
         union bpf_attr attr = {
-                .target_fd = (uint32_t)dirfd,
-                .attach_bpf_fd = (uint32_t)fd,
-                .attach_type = BPF_CGROUP_DEVICE,
-                .attach_flags = BPF_F_ALLOW_MULTI,
+            .target_fd = (uint32_t)dirfd,
+            .attach_bpf_fd = (uint32_t)fd,
+            .attach_type = BPF_CGROUP_DEVICE,
+            .attach_flags = BPF_F_ALLOW_MULTI,
         };
         if (bpf_call(BPF_PROG_ATTACH, &attr) < 0)
                 return kerr_set(err, KERR_INTERNAL, errno, "attach the device eBPF program: %m");

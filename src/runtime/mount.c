@@ -22,8 +22,8 @@
 static int openat2_in_root(int rootfd, const char *path, int flags)
 {
         struct open_how how = {
-                .flags = (uint64_t)(flags | O_CLOEXEC),
-                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+            .flags = (uint64_t)(flags | O_CLOEXEC),
+            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
         };
         while (*path == '/')
                 path++;
@@ -51,7 +51,8 @@ static int target_open(int rootfd, const char *dest, bool is_dir, struct kerr *e
                         *slash = '/';
                         int r = parent < 0 ? parent : 0;
                         if (r == 0 && (!last || is_dir))
-                                r = mkdirat(parent, slash + 1, 0755) < 0 && errno != EEXIST ? -errno : 0;
+                                r = mkdirat(parent, slash + 1, 0755) < 0 && errno != EEXIST ? -errno
+                                                                                            : 0;
                         else if (r == 0) {
                                 int f = openat(parent, slash + 1,
                                                O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -66,8 +67,8 @@ static int target_open(int rootfd, const char *dest, bool is_dir, struct kerr *e
                 }
                 if (last || fd < 0) {
                         if (fd < 0)
-                                return kerr_set(err, KERR_INVALID, fd, "mount point '%s': %s",
-                                                path, strerror(-fd));
+                                return kerr_set(err, KERR_INVALID, fd, "mount point '%s': %s", path,
+                                                strerror(-fd));
                         return fd;
                 }
                 close(fd);
@@ -83,8 +84,7 @@ static char *fd_path(int fd)
 static int mount_err(struct kerr *err, const struct rt_mount *m)
 {
         return kerr_set(err, KERR_INVALID, errno, "mount %s '%s' on '%s': %m",
-                        m->type ? m->type : "bind", m->source ? m->source : "none",
-                        m->destination);
+                        m->type ? m->type : "bind", m->source ? m->source : "none", m->destination);
 }
 
 /* cgroup v1 has no single filesystem to mount: a read-only tmpfs with one
@@ -92,8 +92,8 @@ static int mount_err(struct kerr *err, const struct rt_mount *m)
 static int mount_cgroup_v1(int rootfd, const struct rt_mount *m, const char *target,
                            struct kerr *err)
 {
-        static const char *const ctrls[] = {"cpu", "cpuacct", "cpuset", "memory", "pids",
-                                            "blkio", "devices", "freezer"};
+        static const char *const ctrls[] = {"cpu",  "cpuacct", "cpuset",  "memory",
+                                            "pids", "blkio",   "devices", "freezer"};
         if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
                 return mount_err(err, m);
         for (size_t i = 0; i < ARRAY_SIZE(ctrls); i++) {
@@ -105,7 +105,8 @@ static int mount_cgroup_v1(int rootfd, const struct rt_mount *m, const char *tar
                 if (fd < 0)
                         return fd;
                 _cleanup_free_ char *p = fd_path(fd);
-                if (mount("cgroup", p, "cgroup", (m->flags & ~MS_REMOUNT) | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                if (mount("cgroup", p, "cgroup",
+                          (m->flags & ~MS_REMOUNT) | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                           ctrls[i]) < 0)
                         return mount_err(err, m);
         }
@@ -139,7 +140,8 @@ static int mount_one(int rootfd, const struct rt_mount *m, bool *ret_dev_tmpfs, 
         if (m->bind) {
                 if (mount(m->source, target, NULL, MS_BIND | (m->recursive ? MS_REC : 0), NULL) < 0)
                         return mount_err(err, m);
-        } else if (strcmp(type, "cgroup") == 0 && access("/sys/fs/cgroup/cgroup.controllers", F_OK) < 0) {
+        } else if (strcmp(type, "cgroup") == 0 &&
+                   access("/sys/fs/cgroup/cgroup.controllers", F_OK) < 0) {
                 int r = mount_cgroup_v1(rootfd, m, target, err);
                 if (r < 0)
                         return r;
@@ -167,7 +169,8 @@ static int mount_one(int rootfd, const struct rt_mount *m, bool *ret_dev_tmpfs, 
          * only the top. Kernels before 5.12 lack mount_setattr. */
         struct mount_attr ro = {.attr_set = MOUNT_ATTR_RDONLY};
         if (m->recursive_ro &&
-            syscall(SYS_mount_setattr, top, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro, sizeof(ro)) < 0 &&
+            syscall(SYS_mount_setattr, top, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro, sizeof(ro)) <
+                0 &&
             errno != ENOSYS)
                 return mount_err(err, m);
         if (m->propagation && mount(NULL, p, NULL, m->propagation, NULL) < 0)
@@ -186,9 +189,9 @@ static int mount_root(const struct rt_spec *spec, struct kerr *err)
                                 prop & MS_PRIVATE ? "rprivate" : "rslave");
         if (spec->lowerdirs) {
                 _cleanup_free_ char *data =
-                        spec->upperdir ? xasprintf("lowerdir=%s,upperdir=%s,workdir=%s",
-                                                   spec->lowerdirs, spec->upperdir, spec->workdir)
-                                       : xasprintf("lowerdir=%s", spec->lowerdirs);
+                    spec->upperdir ? xasprintf("lowerdir=%s,upperdir=%s,workdir=%s",
+                                               spec->lowerdirs, spec->upperdir, spec->workdir)
+                                   : xasprintf("lowerdir=%s", spec->lowerdirs);
                 /* The kernel takes one page of options. */
                 if (strlen(data) >= 4096)
                         return kerr_set(err, KERR_INVALID, E2BIG,
@@ -231,9 +234,8 @@ static int mask_paths(char **paths, struct kerr *err)
                 struct stat st;
                 if (lstat(paths[i], &st) < 0)
                         continue;
-                int r = S_ISDIR(st.st_mode)
-                                ? mount("tmpfs", paths[i], "tmpfs", MS_RDONLY, "size=0")
-                                : mount("/dev/null", paths[i], NULL, MS_BIND, NULL);
+                int r = S_ISDIR(st.st_mode) ? mount("tmpfs", paths[i], "tmpfs", MS_RDONLY, "size=0")
+                                            : mount("/dev/null", paths[i], NULL, MS_BIND, NULL);
                 if (r < 0 && errno != ENOENT)
                         return kerr_set(err, KERR_INTERNAL, errno, "mask '%s': %m", paths[i]);
         }
@@ -271,7 +273,8 @@ int rt_mount_setup(const struct rt_spec *spec, struct kerr *err)
                         return r;
         if (dev_tmpfs && (r = rt_dev_populate(rootfd, err)) < 0)
                 return r;
-        if ((r = pivot(spec->root_path, err)) < 0 || (r = mask_paths(spec->masked_paths, err)) < 0 ||
+        if ((r = pivot(spec->root_path, err)) < 0 ||
+            (r = mask_paths(spec->masked_paths, err)) < 0 ||
             (r = readonly_paths(spec->readonly_paths, err)) < 0)
                 return r;
         if (spec->root_readonly &&

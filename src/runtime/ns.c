@@ -14,10 +14,9 @@
 #include <unistd.h>
 
 static const int ns_clone_flag[RT_NS_TYPE_MAX] = {
-        [RT_NS_MOUNT] = CLONE_NEWNS,   [RT_NS_PID] = CLONE_NEWPID,
-        [RT_NS_UTS] = CLONE_NEWUTS,    [RT_NS_IPC] = CLONE_NEWIPC,
-        [RT_NS_NET] = CLONE_NEWNET,    [RT_NS_CGROUP] = CLONE_NEWCGROUP,
-        [RT_NS_USER] = CLONE_NEWUSER,
+    [RT_NS_MOUNT] = CLONE_NEWNS,  [RT_NS_PID] = CLONE_NEWPID, [RT_NS_UTS] = CLONE_NEWUTS,
+    [RT_NS_IPC] = CLONE_NEWIPC,   [RT_NS_NET] = CLONE_NEWNET, [RT_NS_CGROUP] = CLONE_NEWCGROUP,
+    [RT_NS_USER] = CLONE_NEWUSER,
 };
 
 unsigned long rt_ns_clone_flags(const struct rt_spec *spec)

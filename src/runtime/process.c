@@ -43,15 +43,18 @@ int rt_process_stdio(const int stdio[3], struct kerr *err)
 static const char *rlimit_name(int resource)
 {
         static const char *const names[] = {
-                [RLIMIT_CPU] = "cpu",         [RLIMIT_FSIZE] = "fsize",   [RLIMIT_DATA] = "data",
-                [RLIMIT_STACK] = "stack",     [RLIMIT_CORE] = "core",     [RLIMIT_RSS] = "rss",
-                [RLIMIT_NPROC] = "nproc",     [RLIMIT_NOFILE] = "nofile", [RLIMIT_MEMLOCK] = "memlock",
-                [RLIMIT_AS] = "as",           [RLIMIT_LOCKS] = "locks",   [RLIMIT_SIGPENDING] = "sigpending",
-                [RLIMIT_MSGQUEUE] = "msgqueue", [RLIMIT_NICE] = "nice",   [RLIMIT_RTPRIO] = "rtprio",
-                [RLIMIT_RTTIME] = "rttime",
+            [RLIMIT_CPU] = "cpu",           [RLIMIT_FSIZE] = "fsize",
+            [RLIMIT_DATA] = "data",         [RLIMIT_STACK] = "stack",
+            [RLIMIT_CORE] = "core",         [RLIMIT_RSS] = "rss",
+            [RLIMIT_NPROC] = "nproc",       [RLIMIT_NOFILE] = "nofile",
+            [RLIMIT_MEMLOCK] = "memlock",   [RLIMIT_AS] = "as",
+            [RLIMIT_LOCKS] = "locks",       [RLIMIT_SIGPENDING] = "sigpending",
+            [RLIMIT_MSGQUEUE] = "msgqueue", [RLIMIT_NICE] = "nice",
+            [RLIMIT_RTPRIO] = "rtprio",     [RLIMIT_RTTIME] = "rttime",
         };
         return resource >= 0 && resource < (int)ARRAY_SIZE(names) && names[resource]
-                       ? names[resource] : "?";
+                   ? names[resource]
+                   : "?";
 }
 
 int rt_process_rlimits(const struct rt_spec *spec, int sync_fd, struct kerr *err)
@@ -62,20 +65,21 @@ int rt_process_rlimits(const struct rt_spec *spec, int sync_fd, struct kerr *err
                 if (setrlimit(rl->resource, &want) == 0)
                         continue;
                 if (errno != EPERM || getrlimit(rl->resource, &have) < 0)
-                        return kerr_set(err, KERR_INVALID, errno, "rlimit %s=%" PRIu64 ":%" PRIu64 ": %m",
+                        return kerr_set(err, KERR_INVALID, errno,
+                                        "rlimit %s=%" PRIu64 ":%" PRIu64 ": %m",
                                         rlimit_name(rl->resource), rl->soft, rl->hard);
                 /* Without CAP_SYS_RESOURCE the hard limit cannot rise: keep
                  * the host's, which is what the container would get anyway. */
                 struct rlimit clamped = {
-                        .rlim_cur = want.rlim_cur > have.rlim_max ? have.rlim_max : want.rlim_cur,
-                        .rlim_max = want.rlim_max > have.rlim_max ? have.rlim_max : want.rlim_max,
+                    .rlim_cur = want.rlim_cur > have.rlim_max ? have.rlim_max : want.rlim_cur,
+                    .rlim_max = want.rlim_max > have.rlim_max ? have.rlim_max : want.rlim_max,
                 };
                 if (setrlimit(rl->resource, &clamped) < 0)
                         return kerr_set(err, KERR_INVALID, errno, "rlimit %s: %m",
                                         rlimit_name(rl->resource));
                 rt_child_warn(sync_fd,
-                              "ulimit %s=%" PRIu64 ":%" PRIu64 " exceeds the host's hard limit %" PRIu64
-                              "; clamped",
+                              "ulimit %s=%" PRIu64 ":%" PRIu64
+                              " exceeds the host's hard limit %" PRIu64 "; clamped",
                               rlimit_name(rl->resource), rl->soft, rl->hard,
                               (uint64_t)have.rlim_max);
         }

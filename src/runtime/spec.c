@@ -17,9 +17,8 @@
 #include <sys/resource.h>
 
 static const char *const ns_names[RT_NS_TYPE_MAX] = {
-        [RT_NS_MOUNT] = "mount", [RT_NS_PID] = "pid",       [RT_NS_UTS] = "uts",
-        [RT_NS_IPC] = "ipc",     [RT_NS_NET] = "network",   [RT_NS_CGROUP] = "cgroup",
-        [RT_NS_USER] = "user",
+    [RT_NS_MOUNT] = "mount", [RT_NS_PID] = "pid",       [RT_NS_UTS] = "uts",   [RT_NS_IPC] = "ipc",
+    [RT_NS_NET] = "network", [RT_NS_CGROUP] = "cgroup", [RT_NS_USER] = "user",
 };
 
 int rt_ns_type_from_name(const char *name)
@@ -39,14 +38,22 @@ static const struct {
         const char *name;
         int resource;
 } rlimit_names[] = {
-        {"RLIMIT_AS", RLIMIT_AS},           {"RLIMIT_CORE", RLIMIT_CORE},
-        {"RLIMIT_CPU", RLIMIT_CPU},         {"RLIMIT_DATA", RLIMIT_DATA},
-        {"RLIMIT_FSIZE", RLIMIT_FSIZE},     {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-        {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-        {"RLIMIT_NICE", RLIMIT_NICE},       {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-        {"RLIMIT_NPROC", RLIMIT_NPROC},     {"RLIMIT_RSS", RLIMIT_RSS},
-        {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},   {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-        {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK},
+    {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},
+    {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},
+    {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
 int rt_rlimit_from_name(const char *name)
@@ -88,8 +95,8 @@ static int get_bool(const json_t *obj, const char *key, const char *field, bool 
         return 0;
 }
 
-static int get_int(const json_t *obj, const char *key, const char *field, int64_t min,
-                   int64_t *ret, struct kerr *err)
+static int get_int(const json_t *obj, const char *key, const char *field, int64_t min, int64_t *ret,
+                   struct kerr *err)
 {
         json_t *v = json_object_get(obj, key);
         if (!v || json_is_null(v))
@@ -137,7 +144,8 @@ static int get_strv(const json_t *obj, const char *key, const char *field, char 
         size_t n = json_array_size(a), i;
         char **v = xzalloc((n + 1) * sizeof(char *));
         json_t *s;
-        json_array_foreach(a, i, s) {
+        json_array_foreach(a, i, s)
+        {
                 if (!json_is_string(s)) {
                         for (size_t j = 0; j < i; j++)
                                 free(v[j]);
@@ -172,7 +180,8 @@ static int parse_user(const json_t *proc, struct rt_process *p, struct kerr *err
         size_t i;
         json_t *g;
         p->additional_gids = xzalloc((json_array_size(gids) + 1) * sizeof(gid_t));
-        json_array_foreach(gids, i, g) {
+        json_array_foreach(gids, i, g)
+        {
                 if (!json_is_integer(g) || json_integer_value(g) < 0 ||
                     json_integer_value(g) >= UINT32_MAX)
                         return bad_type(err, "process.user.additionalGids", "an array of gids");
@@ -189,7 +198,8 @@ static int parse_rlimits(const json_t *proc, struct rt_process *p, struct kerr *
         if (r < 0 || !a)
                 return r;
         p->rlimits = xzalloc((json_array_size(a) + 1) * sizeof(*p->rlimits));
-        json_array_foreach(a, i, rl) {
+        json_array_foreach(a, i, rl)
+        {
                 const char *type = json_get_str(rl, "type");
                 int res = type ? rt_rlimit_from_name(type) : -1;
                 json_t *soft = json_object_get(rl, "soft"), *hard = json_object_get(rl, "hard");
@@ -218,13 +228,13 @@ static int parse_capset(const json_t *caps, const char *key, uint64_t *ret, stru
         int r = get_array(caps, key, field, &a, err);
         if (r < 0 || !a)
                 return r;
-        json_array_foreach(a, i, c) {
+        json_array_foreach(a, i, c)
+        {
                 int n = json_is_string(c) ? rt_cap_from_name(json_string_value(c)) : -1;
                 if (n < 0)
-                        return kerr_set(err, KERR_INVALID, EINVAL,
-                                        "config.json: unknown capability %s in %s",
-                                        json_is_string(c) ? json_string_value(c) : "(not a string)",
-                                        field);
+                        return kerr_set(
+                            err, KERR_INVALID, EINVAL, "config.json: unknown capability %s in %s",
+                            json_is_string(c) ? json_string_value(c) : "(not a string)", field);
                 *ret |= RT_CAP_BIT(n);
         }
         return 0;
@@ -261,10 +271,10 @@ static int parse_process(const json_t *root, struct rt_process *p, struct kerr *
         if ((r = get_strv(proc, "env", "process.env", &p->env, err)) < 0 ||
             (r = get_str(proc, "cwd", "process.cwd", &p->cwd, err)) < 0 ||
             (r = get_bool(proc, "terminal", "process.terminal", &p->terminal, err)) < 0 ||
-            (r = get_bool(proc, "noNewPrivileges", "process.noNewPrivileges",
-                          &p->no_new_privileges, err)) < 0 ||
-            (r = get_str(proc, "apparmorProfile", "process.apparmorProfile",
-                         &p->apparmor_profile, err)) < 0 ||
+            (r = get_bool(proc, "noNewPrivileges", "process.noNewPrivileges", &p->no_new_privileges,
+                          err)) < 0 ||
+            (r = get_str(proc, "apparmorProfile", "process.apparmorProfile", &p->apparmor_profile,
+                         err)) < 0 ||
             (r = get_obj(proc, "consoleSize", "process.consoleSize", &box, err)) < 0 ||
             (r = parse_user(proc, p, err)) < 0 || (r = parse_rlimits(proc, p, err)) < 0 ||
             (r = parse_caps(proc, p, err)) < 0)
@@ -292,27 +302,38 @@ static const struct {
         bool clear;
         unsigned long flag;
 } mount_flags[] = {
-        {"ro", false, MS_RDONLY},         {"rw", true, MS_RDONLY},
-        {"nosuid", false, MS_NOSUID},     {"suid", true, MS_NOSUID},
-        {"nodev", false, MS_NODEV},       {"dev", true, MS_NODEV},
-        {"noexec", false, MS_NOEXEC},     {"exec", true, MS_NOEXEC},
-        {"sync", false, MS_SYNCHRONOUS},  {"async", true, MS_SYNCHRONOUS},
-        {"dirsync", false, MS_DIRSYNC},   {"remount", false, MS_REMOUNT},
-        {"mand", false, MS_MANDLOCK},     {"nomand", true, MS_MANDLOCK},
-        {"noatime", false, MS_NOATIME},   {"atime", true, MS_NOATIME},
-        {"nodiratime", false, MS_NODIRATIME}, {"diratime", true, MS_NODIRATIME},
-        {"relatime", false, MS_RELATIME}, {"norelatime", true, MS_RELATIME},
-        {"strictatime", false, MS_STRICTATIME}, {"nostrictatime", true, MS_STRICTATIME},
+    {"ro", false, MS_RDONLY},
+    {"rw", true, MS_RDONLY},
+    {"nosuid", false, MS_NOSUID},
+    {"suid", true, MS_NOSUID},
+    {"nodev", false, MS_NODEV},
+    {"dev", true, MS_NODEV},
+    {"noexec", false, MS_NOEXEC},
+    {"exec", true, MS_NOEXEC},
+    {"sync", false, MS_SYNCHRONOUS},
+    {"async", true, MS_SYNCHRONOUS},
+    {"dirsync", false, MS_DIRSYNC},
+    {"remount", false, MS_REMOUNT},
+    {"mand", false, MS_MANDLOCK},
+    {"nomand", true, MS_MANDLOCK},
+    {"noatime", false, MS_NOATIME},
+    {"atime", true, MS_NOATIME},
+    {"nodiratime", false, MS_NODIRATIME},
+    {"diratime", true, MS_NODIRATIME},
+    {"relatime", false, MS_RELATIME},
+    {"norelatime", true, MS_RELATIME},
+    {"strictatime", false, MS_STRICTATIME},
+    {"nostrictatime", true, MS_STRICTATIME},
 };
 
 static const struct {
         const char *name;
         unsigned long flag;
 } propagation_flags[] = {
-        {"private", MS_PRIVATE},          {"rprivate", MS_PRIVATE | MS_REC},
-        {"shared", MS_SHARED},            {"rshared", MS_SHARED | MS_REC},
-        {"slave", MS_SLAVE},              {"rslave", MS_SLAVE | MS_REC},
-        {"unbindable", MS_UNBINDABLE},    {"runbindable", MS_UNBINDABLE | MS_REC},
+    {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+    {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+    {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
 /* Sorts one option into flags, propagation, bind or kernel data. */
@@ -386,7 +407,8 @@ static int parse_mounts(const json_t *root, struct rt_spec *s, struct kerr *err)
         if (r < 0 || !a)
                 return r;
         s->mounts = xzalloc((json_array_size(a) + 1) * sizeof(*s->mounts));
-        json_array_foreach(a, i, jm) {
+        json_array_foreach(a, i, jm)
+        {
                 r = parse_mount(jm, &s->mounts[s->n_mounts++], err);
                 if (r < 0)
                         return r;
@@ -403,7 +425,8 @@ static int parse_namespaces(const json_t *linux_, struct rt_spec *s, struct kerr
         int r = get_array(linux_, "namespaces", "linux.namespaces", &a, err);
         if (r < 0 || !a)
                 return r;
-        json_array_foreach(a, i, jn) {
+        json_array_foreach(a, i, jn)
+        {
                 const char *type = json_get_str(jn, "type");
                 int t = type ? rt_ns_type_from_name(type) : -1;
                 if (t < 0)
@@ -458,7 +481,8 @@ static int parse_devices(const json_t *jr, struct rt_resources *res, struct kerr
                 return r;
         res->devices_set = true;
         res->devices = xzalloc((json_array_size(a) + 1) * sizeof(*res->devices));
-        json_array_foreach(a, i, jd) {
+        json_array_foreach(a, i, jd)
+        {
                 if ((r = parse_device_rule(jd, &res->devices[res->n_devices], err)) < 0)
                         return r;
                 res->n_devices++;
@@ -481,16 +505,17 @@ static int parse_resources(const json_t *linux_, struct rt_resources *res, struc
                                  &res->memory_limit, err)) < 0 ||
                     (r = get_int(mem, "reservation", "linux.resources.memory.reservation", -1,
                                  &res->memory_reservation, err)) < 0 ||
-                    (r = get_int(mem, "swap", "linux.resources.memory.swap", -1,
-                                 &res->memory_swap, err)) < 0))
+                    (r = get_int(mem, "swap", "linux.resources.memory.swap", -1, &res->memory_swap,
+                                 err)) < 0))
                 return r;
-        if (cpu && ((r = get_int(cpu, "shares", "linux.resources.cpu.shares", 0, &shares, err)) < 0 ||
-                    (r = get_int(cpu, "quota", "linux.resources.cpu.quota", -1, &res->cpu_quota,
-                                 err)) < 0 ||
-                    (r = get_int(cpu, "period", "linux.resources.cpu.period", 0, &period, err)) < 0))
+        if (cpu &&
+            ((r = get_int(cpu, "shares", "linux.resources.cpu.shares", 0, &shares, err)) < 0 ||
+             (r = get_int(cpu, "quota", "linux.resources.cpu.quota", -1, &res->cpu_quota, err)) <
+                 0 ||
+             (r = get_int(cpu, "period", "linux.resources.cpu.period", 0, &period, err)) < 0))
                 return r;
-        if ((pids && (r = get_int(pids, "limit", "linux.resources.pids.limit", -1,
-                                  &res->pids_limit, err)) < 0) ||
+        if ((pids && (r = get_int(pids, "limit", "linux.resources.pids.limit", -1, &res->pids_limit,
+                                  err)) < 0) ||
             (r = parse_devices(jr, res, err)) < 0)
                 return r;
         res->cpu_shares = (uint64_t)shares;
@@ -504,10 +529,12 @@ static int parse_linux(const json_t *root, struct rt_spec *s, struct kerr *err)
         int r = get_obj(root, "linux", "linux", &linux_, err);
         if (r < 0 || !linux_)
                 return r;
-        if ((r = parse_namespaces(linux_, s, err)) < 0 || (r = parse_resources(linux_, &s->resources, err)) < 0 ||
+        if ((r = parse_namespaces(linux_, s, err)) < 0 ||
+            (r = parse_resources(linux_, &s->resources, err)) < 0 ||
             (r = get_str(linux_, "cgroupsPath", "linux.cgroupsPath", &s->cgroups_path, err)) < 0 ||
             (r = get_strv(linux_, "maskedPaths", "linux.maskedPaths", &s->masked_paths, err)) < 0 ||
-            (r = get_strv(linux_, "readonlyPaths", "linux.readonlyPaths", &s->readonly_paths, err)) < 0 ||
+            (r = get_strv(linux_, "readonlyPaths", "linux.readonlyPaths", &s->readonly_paths,
+                          err)) < 0 ||
             (r = get_str(linux_, "rootfsPropagation", "linux.rootfsPropagation",
                          &s->rootfs_propagation, err)) < 0 ||
             (r = get_obj(linux_, "seccomp", "linux.seccomp", &seccomp, err)) < 0)
@@ -537,9 +564,10 @@ static int parse_root(const json_t *root, const char *bundle, struct rt_spec *s,
             (r = get_str(root, "domainname", "domainname", &s->domainname, err)) < 0 ||
             (r = get_obj(root, "annotations", "annotations", &ann, err)) < 0)
                 return r;
-        if (ann && ((r = get_str(ann, RT_ANNOTATION_LOWERDIRS, "annotations", &s->lowerdirs, err)) < 0 ||
-                    (r = get_str(ann, RT_ANNOTATION_UPPERDIR, "annotations", &s->upperdir, err)) < 0 ||
-                    (r = get_str(ann, RT_ANNOTATION_WORKDIR, "annotations", &s->workdir, err)) < 0))
+        if (ann &&
+            ((r = get_str(ann, RT_ANNOTATION_LOWERDIRS, "annotations", &s->lowerdirs, err)) < 0 ||
+             (r = get_str(ann, RT_ANNOTATION_UPPERDIR, "annotations", &s->upperdir, err)) < 0 ||
+             (r = get_str(ann, RT_ANNOTATION_WORKDIR, "annotations", &s->workdir, err)) < 0))
                 return r;
         if (s->lowerdirs && (!s->upperdir) != (!s->workdir))
                 return kerr_set(err, KERR_INVALID, EINVAL,
@@ -559,8 +587,9 @@ int rt_spec_parse(const char *text, size_t len, const char *bundle, struct rt_sp
                 return bad_type(err, "the document", "an object");
         struct rt_spec s = {0};
         int r;
-        if ((r = parse_process(root, &s.process, err)) < 0 || (r = parse_root(root, bundle, &s, err)) < 0 ||
-            (r = parse_mounts(root, &s, err)) < 0 || (r = parse_linux(root, &s, err)) < 0) {
+        if ((r = parse_process(root, &s.process, err)) < 0 ||
+            (r = parse_root(root, bundle, &s, err)) < 0 || (r = parse_mounts(root, &s, err)) < 0 ||
+            (r = parse_linux(root, &s, err)) < 0) {
                 rt_spec_release(&s);
                 return r;
         }

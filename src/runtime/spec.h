@@ -47,11 +47,11 @@ struct rt_mount {
         char *destination;
         char *type; /* may be NULL ("bind" implied by options) */
         char *source;
-        unsigned long flags;     /* MS_* from options */
+        unsigned long flags;       /* MS_* from options */
         unsigned long propagation; /* MS_PRIVATE/MS_SLAVE/MS_SHARED(|MS_REC), or 0 */
         bool bind, recursive;
-        bool recursive_ro;       /* "rro": read-only down to every submount */
-        char *data;              /* the options the kernel parses, comma joined */
+        bool recursive_ro; /* "rro": read-only down to every submount */
+        char *data;        /* the options the kernel parses, comma joined */
 };
 
 /* Capability sets as bit masks over CAP_* numbers. */
@@ -137,6 +137,6 @@ int rt_spec_load(const char *bundle, struct rt_spec *ret, struct kerr *err);
 void rt_spec_release(struct rt_spec *spec);
 
 /* Name <-> value tables, shared with the engine that writes specs. */
-int rt_ns_type_from_name(const char *name);          /* -1 if unknown */
+int rt_ns_type_from_name(const char *name); /* -1 if unknown */
 const char *rt_ns_type_name(enum rt_ns_type type);
-int rt_rlimit_from_name(const char *name);           /* "RLIMIT_NOFILE" -> RLIMIT_NOFILE */
+int rt_rlimit_from_name(const char *name); /* "RLIMIT_NOFILE" -> RLIMIT_NOFILE */

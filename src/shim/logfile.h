@@ -23,9 +23,9 @@
 #include <stdint.h>
 #include <time.h>
 
-#define LOGFILE_LINE_MAX 16384
+#define LOGFILE_LINE_MAX   16384
 #define LOGFILE_BUFFER_MAX (256 * 1024)
-#define LOGFILE_DELAY_MS 10
+#define LOGFILE_DELAY_MS   10
 
 enum logfile_stream {
         LOGFILE_STDOUT,
@@ -37,12 +37,12 @@ struct logfile {
         int fd;
         char *path;
         uint64_t size;
-        uint64_t max_size; /* 0 = never rotate */
-        unsigned max_file; /* >= 1 */
+        uint64_t max_size;                      /* 0 = never rotate */
+        unsigned max_file;                      /* >= 1 */
         struct buf partial[LOGFILE_STREAM_MAX]; /* an unfinished line per stream */
-        struct buf pending;       /* formatted entries not yet written */
-        struct timespec pending_since; /* CLOCK_MONOTONIC of the oldest one */
-        struct timespec when;     /* the time last formatted, and its text */
+        struct buf pending;                     /* formatted entries not yet written */
+        struct timespec pending_since;          /* CLOCK_MONOTONIC of the oldest one */
+        struct timespec when;                   /* the time last formatted, and its text */
         char when_text[40];
 };
 

@@ -200,10 +200,10 @@ static int oci_mount_root(struct shim *s, struct kerr *err)
         const struct rt_spec *spec = &s->spec;
         if (!spec->lowerdirs)
                 return 0; /* a plain directory root: runc bind-mounts it itself */
-        _cleanup_free_ char *data =
-                spec->upperdir ? xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", spec->lowerdirs,
-                                           spec->upperdir, spec->workdir)
-                               : xasprintf("lowerdir=%s", spec->lowerdirs);
+        _cleanup_free_ char *data = spec->upperdir
+                                        ? xasprintf("lowerdir=%s,upperdir=%s,workdir=%s",
+                                                    spec->lowerdirs, spec->upperdir, spec->workdir)
+                                        : xasprintf("lowerdir=%s", spec->lowerdirs);
         if (strlen(data) >= 4096) /* the kernel takes one page of options */
                 return kerr_set(err, KERR_INVALID, E2BIG, "overlay options for %s are too long",
                                 spec->root_path);
@@ -263,7 +263,9 @@ static int oci_console_recv(int listen_fd, struct kerr *err)
                 struct cmsghdr h;
                 char buf[CMSG_SPACE(sizeof(int))];
         } u;
-        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+        struct msghdr mh = {.msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = u.buf,
                             .msg_controllen = sizeof(u.buf)};
         if (recvmsg(c, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT) < 0)
                 return kerr_set(err, KERR_INTERNAL, errno, "console socket: %m");
@@ -285,8 +287,8 @@ static int oci_read_pid(struct shim *s, struct kerr *err)
         if (r >= 0)
                 parse_pid(text, &pid);
         if (pid <= 1)
-                return kerr_set(err, KERR_INTERNAL, r < 0 ? r : EINVAL,
-                                "%s wrote no container.pid", s->opts->runtime);
+                return kerr_set(err, KERR_INTERNAL, r < 0 ? r : EINVAL, "%s wrote no container.pid",
+                                s->opts->runtime);
         s->ct.pid = (pid_t)pid;
         return 0;
 }
@@ -298,8 +300,8 @@ static int oci_create_terminal(struct shim *s, struct kerr *err)
         _cleanup_close_ int lfd = oci_console_listen(s, &dirfd, path, sizeof(path));
         if (lfd < 0)
                 return kerr_set(err, KERR_INTERNAL, lfd, "console socket: %s", strerror(-lfd));
-        const char *args[] = {"--bundle", s->opts->bundle, "--pid-file", NULL,
-                              "--console-socket", path, NULL};
+        const char *args[] = {
+            "--bundle", s->opts->bundle, "--pid-file", NULL, "--console-socket", path, NULL};
         _cleanup_free_ char *pidf = xasprintf("%s/container.pid", s->opts->run_dir);
         args[3] = pidf;
         int r = oci_run(s, "create", args, shim_stdio, err);

@@ -71,9 +71,9 @@ int shim_frame_parse(const uint8_t *buf, size_t len, size_t max, struct shim_fra
         if (len - SHIM_FRAME_HDR < n)
                 return 0;
         *ret = (struct shim_frame){
-                .type = (enum shim_frame_type)buf[0],
-                .payload = buf + SHIM_FRAME_HDR,
-                .len = n,
+            .type = (enum shim_frame_type)buf[0],
+            .payload = buf + SHIM_FRAME_HDR,
+            .len = n,
         };
         return (int)(SHIM_FRAME_HDR + n);
 }

@@ -22,10 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SHIM_FRAME_HDR    8
-#define SHIM_FRAME_IN_MAX 4096  /* largest frame a shim accepts */
+#define SHIM_FRAME_HDR     8
+#define SHIM_FRAME_IN_MAX  4096  /* largest frame a shim accepts */
 #define SHIM_FRAME_OUT_MAX 65536 /* largest frame a shim sends */
-#define SHIM_ERROR_HDR 8 /* kind and errno before an ERROR frame's message */
+#define SHIM_ERROR_HDR     8     /* kind and errno before an ERROR frame's message */
 
 enum shim_frame_type {
         SHIM_FRAME_STDIN = 0,

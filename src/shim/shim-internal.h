@@ -20,8 +20,8 @@
 
 struct shim_client {
         int fd;
-        bool ctl;      /* on ctl.sock: requests, not stdio */
-        size_t len;    /* bytes in in[] */
+        bool ctl;   /* on ctl.sock: requests, not stdio */
+        size_t len; /* bytes in in[] */
         uint8_t in[SHIM_FRAME_HDR + SHIM_FRAME_IN_MAX];
         struct buf out; /* frames the socket did not take yet */
 };
@@ -31,25 +31,25 @@ struct shim {
         struct rt_spec spec;
         struct rt_builtin ct;
         bool started, exited;
-        int status;                 /* waitpid status once exited */
-        char error[1024];           /* why the container failed to start */
+        int status;       /* waitpid status once exited */
+        char error[1024]; /* why the container failed to start */
         int error_errno;
-        int error_kind;             /* enum kerr_kind of error */
-        int out_fd[2];              /* read ends: stdout, stderr (tty: out_fd[0] = master) */
-        int stdin_fd;               /* write end of the container's stdin, or -EBADF */
-        bool stdin_used;            /* an attach client has sent stdin */
-        struct buf stdin_queue;     /* stdin the container has not read yet: while
-                                     * it is not empty, no more frames are read */
-        bool stdin_close_queued;    /* close stdin once the queue is written */
+        int error_kind;          /* enum kerr_kind of error */
+        int out_fd[2];           /* read ends: stdout, stderr (tty: out_fd[0] = master) */
+        int stdin_fd;            /* write end of the container's stdin, or -EBADF */
+        bool stdin_used;         /* an attach client has sent stdin */
+        struct buf stdin_queue;  /* stdin the container has not read yet: while
+                                  * it is not empty, no more frames are read */
+        bool stdin_close_queued; /* close stdin once the queue is written */
         struct logfile log;
         bool have_log;
         int attach_listen, ctl_listen;
         struct shim_client *clients[SHIM_CLIENTS_MAX];
         int sigfd;
-        int report_fd;              /* to the launcher until started */
-        int lifeline_fd;            /* opts->lifeline_fd until started (shim.h) */
-        bool rootfs_mounted;        /* oci.c mounted root.path on the host */
-        bool oci_created;           /* the external runtime knows the container */
+        int report_fd;       /* to the launcher until started */
+        int lifeline_fd;     /* opts->lifeline_fd until started (shim.h) */
+        bool rootfs_mounted; /* oci.c mounted root.path on the host */
+        bool oci_created;    /* the external runtime knows the container */
 };
 
 /* io.c */
@@ -77,8 +77,7 @@ void shim_attach_resume(struct shim *s);
 void shim_attach_send_queued(struct shim *s, int idx);
 /* Whether some attach client has more than SHIM_CLIENT_QUEUE_MAX queued. */
 bool shim_attach_backlogged(const struct shim *s);
-void shim_attach_broadcast(struct shim *s, enum shim_frame_type type, const void *data,
-                           size_t len);
+void shim_attach_broadcast(struct shim *s, enum shim_frame_type type, const void *data, size_t len);
 void shim_attach_drop(struct shim *s, int idx);
 void shim_attach_close_all(struct shim *s);
 

@@ -55,8 +55,9 @@ static int write_pid(const char *dir, const char *name, pid_t pid)
         char text[32];
         int n = snprintf(text, sizeof(text), "%d\n", (int)pid);
         /* pid files live as long as the shim: no fsync needed. */
-        return dfd < 0 ? -errno
-                       : fs_write_atomic_at_flags(dfd, name, text, (size_t)n, 0644, FS_WRITE_NO_SYNC);
+        return dfd < 0
+                   ? -errno
+                   : fs_write_atomic_at_flags(dfd, name, text, (size_t)n, 0644, FS_WRITE_NO_SYNC);
 }
 
 int shim_start(struct shim *s)
@@ -106,9 +107,9 @@ static int create(struct shim *s)
                 goto failed;
         s->have_log = s->opts->log_path != NULL;
         struct rt_builtin_opts ro = {
-                .stdio = {child[0], child[1], child[2]},
-                .cgroup_root = s->opts->cgroup_root,
-                .cgroup_path = s->opts->cgroup_path,
+            .stdio = {child[0], child[1], child[2]},
+            .cgroup_root = s->opts->cgroup_root,
+            .cgroup_path = s->opts->cgroup_path,
         };
         r = s->opts->runtime ? shim_oci_create(s, child, &err)
                              : rt_builtin_create(&s->spec, &ro, &s->ct, &err);
@@ -182,8 +183,8 @@ static void poll_build(struct shim *s, struct poll_set *ps)
         ps->backlogged = shim_attach_backlogged(s);
         for (int i = 0; i < 2; i++)
                 ps->out[i] = s->out_fd[i] >= 0 && s->started && !ps->backlogged
-                                     ? poll_add(ps, s->out_fd[i], POLLIN)
-                                     : -1;
+                                 ? poll_add(ps, s->out_fd[i], POLLIN)
+                                 : -1;
         int in = shim_io_stdin_waiting(s);
         ps->stdin = in >= 0 ? poll_add(ps, in, POLLOUT) : -1;
         for (int i = 0; i < SHIM_CLIENTS_MAX; i++) {
@@ -251,8 +252,7 @@ static bool loop_once(struct shim *s)
         if (ps.life >= 0 && ps.p[ps.life].revents && s->lifeline_fd >= 0 && !s->started) {
                 /* The daemon died during the start: nobody will send START
                  * or know this container runs. */
-                log_warn("container '%s': the daemon went away before START, ending",
-                         s->opts->id);
+                log_warn("container '%s': the daemon went away before START, ending", s->opts->id);
                 close(s->lifeline_fd);
                 s->lifeline_fd = -EBADF;
                 shim_kill(s, SIGKILL);
@@ -369,15 +369,15 @@ static int launch(struct shim *s)
 int shim_main(const struct shim_opts *opts)
 {
         struct shim s = {
-                .opts = opts,
-                .out_fd = {-EBADF, -EBADF},
-                .stdin_fd = -EBADF,
-                .attach_listen = -EBADF,
-                .ctl_listen = -EBADF,
-                .sigfd = -EBADF,
-                .report_fd = -EBADF,
-                .lifeline_fd = opts->lifeline_fd,
-                .ct = {.sync_fd = -EBADF, .pty_master = -EBADF},
+            .opts = opts,
+            .out_fd = {-EBADF, -EBADF},
+            .stdin_fd = -EBADF,
+            .attach_listen = -EBADF,
+            .ctl_listen = -EBADF,
+            .sigfd = -EBADF,
+            .report_fd = -EBADF,
+            .lifeline_fd = opts->lifeline_fd,
+            .ct = {.sync_fd = -EBADF, .pty_master = -EBADF},
         };
         /* Not for the container (nor an external runtime) to inherit. */
         if (s.lifeline_fd >= 0 && fcntl(s.lifeline_fd, F_SETFD, FD_CLOEXEC) < 0)

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 /* The data-root layout of DESIGN.md. */
-static const char *const layout[] = {"blobs", "blobs/sha256", "layers", "containers", "volumes",
-                                     "tmp"};
+static const char *const layout[] = {"blobs",      "blobs/sha256", "layers",
+                                     "containers", "volumes",      "tmp"};
 
 int store_sql_error(struct store *s, struct kerr *err, const char *what)
 {
@@ -27,11 +27,12 @@ int store_sql_error(struct store *s, struct kerr *err, const char *what)
 
 static int lock_root(struct store *s, struct kerr *err)
 {
-        s->lock_fd = openat(s->root_fd, "kedge.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-                            0600);
+        s->lock_fd =
+            openat(s->root_fd, "kedge.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (s->lock_fd < 0)
-                return kerr_set(err, KERR_INTERNAL, errno, "cannot open lock file in data root '%s': %s",
-                                s->root, strerror(errno));
+                return kerr_set(err, KERR_INTERNAL, errno,
+                                "cannot open lock file in data root '%s': %s", s->root,
+                                strerror(errno));
         if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
                 int e = errno;
                 char pid[32] = "";
@@ -141,20 +142,21 @@ static int connect_db(struct store *s, sqlite3 **ret, struct kerr *err)
         char *path = xasprintf("%s/kedge.db", s->root);
         sqlite3 *db = NULL;
         int rc = sqlite3_open_v2(path, &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX |
-                                         SQLITE_OPEN_NOFOLLOW,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                     SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW,
                                  NULL);
         free(path);
         if (rc != SQLITE_OK) {
-                kerr_set(err, KERR_INTERNAL, EIO, "cannot open database '%s/kedge.db': %s",
-                         s->root, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+                kerr_set(err, KERR_INTERNAL, EIO, "cannot open database '%s/kedge.db': %s", s->root,
+                         db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
                 sqlite3_close(db);
                 return -EIO;
         }
         sqlite3_busy_timeout(db, 5000);
         char *msg = NULL;
-        if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                             "PRAGMA foreign_keys=ON;",
+        if (sqlite3_exec(db,
+                         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                         "PRAGMA foreign_keys=ON;",
                          NULL, NULL, &msg) != SQLITE_OK) {
                 kerr_set(err, KERR_INTERNAL, EIO, "database '%s/kedge.db': %s", s->root,
                          msg ? msg : sqlite3_errmsg(db));
@@ -203,7 +205,8 @@ static int ensure_id(struct store *s, struct kerr *err)
 struct store *store_open(const char *root, struct kerr *err)
 {
         if (root[0] != '/') {
-                kerr_set(err, KERR_INVALID, EINVAL, "data root '%s' must be an absolute path", root);
+                kerr_set(err, KERR_INVALID, EINVAL, "data root '%s' must be an absolute path",
+                         root);
                 return NULL;
         }
         int r = fs_mkdir_p(root, 0711);

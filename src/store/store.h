@@ -9,11 +9,11 @@
 #include <stdint.h>
 
 struct store {
-        char *root;   /* absolute path of the data root */
-        int root_fd;  /* O_PATH|O_DIRECTORY fd of the data root */
-        int lock_fd;  /* holds flock(LOCK_EX) on kedge.lock while open */
-        sqlite3 *db;  /* serialized mode: shared by all threads */
-        char *id;     /* stable engine ID of this data root */
+        char *root;  /* absolute path of the data root */
+        int root_fd; /* O_PATH|O_DIRECTORY fd of the data root */
+        int lock_fd; /* holds flock(LOCK_EX) on kedge.lock while open */
+        sqlite3 *db; /* serialized mode: shared by all threads */
+        char *id;    /* stable engine ID of this data root */
 };
 
 /* Creates the layout under root (mode 0711), takes the data-root lock (a

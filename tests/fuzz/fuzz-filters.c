@@ -44,8 +44,8 @@ static void container_keys(const char *s, json_t *labels)
         container_filter_resolve_ids(&cf, ids, 2);
         json_t *config = json_pack("{sO s{s{}}}", "Labels", labels, "ExposedPorts", "80/tcp");
         json_t *hc = json_pack("{ss s[s]}", "NetworkMode", "host", "Binds", "/srv:/data:ro");
-        struct container_view v = {"abc123", "web", "sha256:aaa", "exited", false, true, 3,
-                                   config, hc};
+        struct container_view v = {"abc123", "web", "sha256:aaa", "exited", false,
+                                   true,     3,     config,       hc};
         (void)container_filter_match(&cf, &v);
         (void)container_filter_wants_stopped(&cf);
         json_decref(config);
@@ -57,9 +57,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         if (size > 16384)
                 return 0;
-        static const char *const keys[] = {"id", "name", "label", "label!", "status", "exited",
-                                           "ancestor", "before", "since", "until", "dangling",
-                                           "reference", NULL};
+        static const char *const keys[] = {"id",       "name",      "label",  "label!", "status",
+                                           "exited",   "ancestor",  "before", "since",  "until",
+                                           "dangling", "reference", NULL};
         char *s = fuzz_strndup(data, size);
         json_t *labels = json_pack("{s:s, s:s, s:s}", "a", "b", "keep", "1", "", "");
         struct filters f;

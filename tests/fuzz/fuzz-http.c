@@ -45,8 +45,8 @@ static void route(const char *method, char *path)
 
 static void query_value(const char *key, const char *value)
 {
-        static const char *const keys[] = {"id", "name", "label", "label!", "status", "until",
-                                           "dangling", "reference", NULL};
+        static const char *const keys[] = {"id",    "name",     "label",     "label!", "status",
+                                           "until", "dangling", "reference", NULL};
         (void)api_bool_value(value);
         if (strcmp(key, "filters") == 0) {
                 struct filters f;

@@ -9,8 +9,15 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         static const char *const types[] = {
-                NULL, "", "application/json", MT_DOCKER_MANIFEST, MT_DOCKER_LIST,
-                MT_OCI_MANIFEST, MT_OCI_INDEX, MT_SCHEMA1, MT_SCHEMA1_SIGNED,
+            NULL,
+            "",
+            "application/json",
+            MT_DOCKER_MANIFEST,
+            MT_DOCKER_LIST,
+            MT_OCI_MANIFEST,
+            MT_OCI_INDEX,
+            MT_SCHEMA1,
+            MT_SCHEMA1_SIGNED,
         };
         if (size < 1 || size > MANIFEST_SIZE_MAX)
                 return 0;

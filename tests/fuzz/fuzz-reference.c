@@ -30,8 +30,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 return 0;
         char *s = fuzz_strndup(data, size);
         static const enum image_ref_flags flags[] = {
-                0, IMAGE_REF_DEFAULT_TAG, IMAGE_REF_NAME_ONLY,
-                IMAGE_REF_DEFAULT_TAG | IMAGE_REF_NAME_ONLY,
+            0,
+            IMAGE_REF_DEFAULT_TAG,
+            IMAGE_REF_NAME_ONLY,
+            IMAGE_REF_DEFAULT_TAG | IMAGE_REF_NAME_ONLY,
         };
         for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
                 struct image_ref r;

@@ -14,7 +14,7 @@ static void check_frame(const struct shim_frame *f, size_t max)
         memcpy(copy + SHIM_FRAME_HDR, f->payload, f->len);
         struct shim_frame g;
         if (shim_frame_parse(copy, SHIM_FRAME_HDR + f->len, max, &g) !=
-                    (int)(SHIM_FRAME_HDR + f->len) ||
+                (int)(SHIM_FRAME_HDR + f->len) ||
             g.type != f->type || g.len != f->len)
                 abort();
         if (f->type == SHIM_FRAME_RESIZE && f->len == 4) {
@@ -71,8 +71,9 @@ static void report_line(const uint8_t *data, size_t size)
         if (shim_report_parse(line, &kind, &errnum, &msg) == 1) {
                 char buf[512];
                 int n = shim_report_format(buf, sizeof(buf), kind, errnum, msg);
-                if (n < 0 || (size_t)n >= sizeof(buf) || shim_report_parse(buf, &k2, &e2, &msg2) != 1 ||
-                    k2 != kind || e2 != errnum || strchr(buf, '\n'))
+                if (n < 0 || (size_t)n >= sizeof(buf) ||
+                    shim_report_parse(buf, &k2, &e2, &msg2) != 1 || k2 != kind || e2 != errnum ||
+                    strchr(buf, '\n'))
                         abort();
         }
         free(line);

@@ -11,13 +11,13 @@
 #include "unit.h"
 
 static const struct rt_resources res = {
-        .memory_limit = 64 << 20,
-        .memory_reservation = 32 << 20,
-        .memory_swap = 128 << 20,
-        .cpu_shares = 512,
-        .cpu_quota = 50000,
-        .cpu_period = 100000,
-        .pids_limit = 100,
+    .memory_limit = 64 << 20,
+    .memory_reservation = 32 << 20,
+    .memory_swap = 128 << 20,
+    .cpu_shares = 512,
+    .cpu_quota = 50000,
+    .cpu_period = 100000,
+    .pids_limit = 100,
 };
 
 static void test_detect(void **state)
@@ -45,8 +45,10 @@ static void test_v1(void **state)
         assert_int_equal(cg.version, 1);
         assert_string_equal(cg.path, "kedge/abc");
         assert_string_equal(unit_read(root, "memory/kedge/abc/memory.limit_in_bytes"), "67108864");
-        assert_string_equal(unit_read(root, "memory/kedge/abc/memory.soft_limit_in_bytes"), "33554432");
-        assert_string_equal(unit_read(root, "memory/kedge/abc/memory.memsw.limit_in_bytes"), "134217728");
+        assert_string_equal(unit_read(root, "memory/kedge/abc/memory.soft_limit_in_bytes"),
+                            "33554432");
+        assert_string_equal(unit_read(root, "memory/kedge/abc/memory.memsw.limit_in_bytes"),
+                            "134217728");
         assert_string_equal(unit_read(root, "cpu/kedge/abc/cpu.shares"), "512");
         assert_string_equal(unit_read(root, "cpu/kedge/abc/cpu.cfs_period_us"), "100000");
         assert_string_equal(unit_read(root, "cpu/kedge/abc/cpu.cfs_quota_us"), "50000");
@@ -110,8 +112,11 @@ static void test_v2_unlimited_and_partial(void **state)
         unit_write(root, "cgroup.controllers", "cpuset memory\n");
         struct rt_cgroup cg;
         struct kerr err = {0};
-        struct rt_resources r = {.memory_limit = -1, .memory_swap = -1, .cpu_period = 50000,
-                                 .cpu_quota = -1, .pids_limit = -1};
+        struct rt_resources r = {.memory_limit = -1,
+                                 .memory_swap = -1,
+                                 .cpu_period = 50000,
+                                 .cpu_quota = -1,
+                                 .pids_limit = -1};
         assert_int_equal(rt_cgroup_create(root, "x", 2, &r, &cg, &err), 0);
         assert_string_equal(unit_read(root, "cgroup.subtree_control"), "+memory");
         assert_string_equal(unit_read(root, "x/memory.max"), "max");
@@ -124,28 +129,35 @@ static void test_v2_unlimited_and_partial(void **state)
 
 /* Docker's list as the engine writes it (moby's DefaultLinuxSpec). */
 static const struct rt_device_rule docker_rules[] = {
-        {false, 'a', -1, -1, RT_DEV_ALL}, {true, 'c', 1, 5, RT_DEV_ALL},
-        {true, 'c', 1, 3, RT_DEV_ALL},    {true, 'c', 1, 9, RT_DEV_ALL},
-        {true, 'c', 1, 8, RT_DEV_ALL},    {true, 'c', 5, 0, RT_DEV_ALL},
-        {true, 'c', 5, 1, RT_DEV_ALL},    {false, 'c', 10, 229, RT_DEV_ALL},
+    {false, 'a', -1, -1, RT_DEV_ALL}, {true, 'c', 1, 5, RT_DEV_ALL},
+    {true, 'c', 1, 3, RT_DEV_ALL},    {true, 'c', 1, 9, RT_DEV_ALL},
+    {true, 'c', 1, 8, RT_DEV_ALL},    {true, 'c', 5, 0, RT_DEV_ALL},
+    {true, 'c', 5, 1, RT_DEV_ALL},    {false, 'c', 10, 229, RT_DEV_ALL},
 };
 
 static void test_devices_v1_lines(void **state)
 {
         (void)state;
-        struct rt_resources r = {.devices_set = true, .devices = (struct rt_device_rule *)docker_rules,
+        struct rt_resources r = {.devices_set = true,
+                                 .devices = (struct rt_device_rule *)docker_rules,
                                  .n_devices = ARRAY_SIZE(docker_rules)};
         size_t n;
         struct rt_device_rule *all = rt_devices_effective(&r, &n);
         /* deny-all, the spec's 8, the runtime's 11 */
         assert_int_equal(n, 1 + 8 + 11);
         static const char *const want[][2] = {
-                {"devices.deny", "a"},           {"devices.deny", "a"},
-                {"devices.allow", "c 1:5 rwm"},  {"devices.allow", "c 1:3 rwm"},
-                {"devices.allow", "c 1:9 rwm"},  {"devices.allow", "c 1:8 rwm"},
-                {"devices.allow", "c 5:0 rwm"},  {"devices.allow", "c 5:1 rwm"},
-                {"devices.deny", "c 10:229 rwm"}, {"devices.allow", "c *:* m"},
-                {"devices.allow", "b *:* m"},    {"devices.allow", "c 1:3 rwm"},
+            {"devices.deny", "a"},
+            {"devices.deny", "a"},
+            {"devices.allow", "c 1:5 rwm"},
+            {"devices.allow", "c 1:3 rwm"},
+            {"devices.allow", "c 1:9 rwm"},
+            {"devices.allow", "c 1:8 rwm"},
+            {"devices.allow", "c 5:0 rwm"},
+            {"devices.allow", "c 5:1 rwm"},
+            {"devices.deny", "c 10:229 rwm"},
+            {"devices.allow", "c *:* m"},
+            {"devices.allow", "b *:* m"},
+            {"devices.allow", "c 1:3 rwm"},
         };
         for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
                 char line[64];
@@ -156,7 +168,8 @@ static void test_devices_v1_lines(void **state)
         }
         char line[64];
         const char *file;
-        struct rt_device_rule priv = {true, 'a', -1, -1, RT_DEV_ALL}, part = {true, 'b', 8, -1, RT_DEV_READ | RT_DEV_MKNOD};
+        struct rt_device_rule priv = {true, 'a', -1, -1, RT_DEV_ALL},
+                              part = {true, 'b', 8, -1, RT_DEV_READ | RT_DEV_MKNOD};
         rt_devices_v1_line(&priv, line, sizeof(line), &file);
         assert_string_equal(file, "devices.allow");
         assert_string_equal(line, "a");
@@ -170,7 +183,8 @@ static void test_devices_v1_fake_tree(void **state)
         (void)state;
         char *root = unit_tmpdir();
         unit_write(root, "devices/devices.list", "a *:* rwm\n");
-        struct rt_resources r = {.devices_set = true, .devices = (struct rt_device_rule *)docker_rules,
+        struct rt_resources r = {.devices_set = true,
+                                 .devices = (struct rt_device_rule *)docker_rules,
                                  .n_devices = ARRAY_SIZE(docker_rules)};
         struct rt_cgroup cg;
         struct kerr err = {0};
@@ -196,7 +210,8 @@ static int run_bpf(const struct bpf_insn *p, size_t n, int type, int access, uin
         uint32_t ctx[3] = {(uint32_t)(access << 16 | type), major, minor};
         for (size_t pc = 0; pc < n; pc++) {
                 const struct bpf_insn *i = &p[pc];
-                uint64_t src = BPF_SRC(i->code) == BPF_X ? reg[i->src_reg] : (uint64_t)(int64_t)i->imm;
+                uint64_t src =
+                    BPF_SRC(i->code) == BPF_X ? reg[i->src_reg] : (uint64_t)(int64_t)i->imm;
                 switch (BPF_CLASS(i->code)) {
                 case BPF_LDX:
                         reg[i->dst_reg] = ctx[i->off / 4];
@@ -231,7 +246,8 @@ static int run_bpf(const struct bpf_insn *p, size_t n, int type, int access, uin
 static void test_devices_bpf(void **state)
 {
         (void)state;
-        struct rt_resources r = {.devices_set = true, .devices = (struct rt_device_rule *)docker_rules,
+        struct rt_resources r = {.devices_set = true,
+                                 .devices = (struct rt_device_rule *)docker_rules,
                                  .n_devices = ARRAY_SIZE(docker_rules)};
         size_t n, count;
         struct rt_device_rule *all = rt_devices_effective(&r, &n);
@@ -249,16 +265,21 @@ static void test_devices_bpf(void **state)
         assert_int_equal(p[6].off, 4);
         assert_int_equal(p[count - 1].code, BPF_JMP | BPF_EXIT);
         assert_int_equal(p[count - 2].imm, 0);
-        enum { B = BPF_DEVCG_DEV_BLOCK, C = BPF_DEVCG_DEV_CHAR, R = BPF_DEVCG_ACC_READ,
-               W = BPF_DEVCG_ACC_WRITE, M = BPF_DEVCG_ACC_MKNOD };
-        assert_int_equal(run_bpf(p, count, B, R, 8, 0), 0);      /* read the host's disk */
-        assert_int_equal(run_bpf(p, count, B, M, 8, 0), 1);      /* mknod is allowed */
-        assert_int_equal(run_bpf(p, count, B, R | M, 8, 0), 0);  /* not mknod + read */
-        assert_int_equal(run_bpf(p, count, C, R | W, 1, 3), 1);  /* /dev/null */
-        assert_int_equal(run_bpf(p, count, C, R, 5, 1), 1);      /* /dev/console */
-        assert_int_equal(run_bpf(p, count, C, R, 136, 7), 1);    /* /dev/pts/7 */
-        assert_int_equal(run_bpf(p, count, C, R, 10, 229), 0);   /* /dev/fuse */
-        assert_int_equal(run_bpf(p, count, C, R, 1, 1), 0);      /* /dev/mem */
+        enum {
+                B = BPF_DEVCG_DEV_BLOCK,
+                C = BPF_DEVCG_DEV_CHAR,
+                R = BPF_DEVCG_ACC_READ,
+                W = BPF_DEVCG_ACC_WRITE,
+                M = BPF_DEVCG_ACC_MKNOD
+        };
+        assert_int_equal(run_bpf(p, count, B, R, 8, 0), 0);     /* read the host's disk */
+        assert_int_equal(run_bpf(p, count, B, M, 8, 0), 1);     /* mknod is allowed */
+        assert_int_equal(run_bpf(p, count, B, R | M, 8, 0), 0); /* not mknod + read */
+        assert_int_equal(run_bpf(p, count, C, R | W, 1, 3), 1); /* /dev/null */
+        assert_int_equal(run_bpf(p, count, C, R, 5, 1), 1);     /* /dev/console */
+        assert_int_equal(run_bpf(p, count, C, R, 136, 7), 1);   /* /dev/pts/7 */
+        assert_int_equal(run_bpf(p, count, C, R, 10, 229), 0);  /* /dev/fuse */
+        assert_int_equal(run_bpf(p, count, C, R, 1, 1), 0);     /* /dev/mem */
         free(p);
         free(all);
         /* --privileged: allow-all last, so it is checked first and ends the program */
@@ -270,7 +291,8 @@ static void test_devices_bpf(void **state)
         assert_int_equal(run_bpf(p, count, B, R, 8, 0), 1);
         free(p);
         /* a later deny wins over an earlier allow */
-        struct rt_device_rule order[] = {{true, 'c', 1, 3, RT_DEV_ALL}, {false, 'c', 1, 3, RT_DEV_WRITE}};
+        struct rt_device_rule order[] = {{true, 'c', 1, 3, RT_DEV_ALL},
+                                         {false, 'c', 1, 3, RT_DEV_WRITE}};
         p = rt_devices_bpf(order, 2, &count);
         assert_int_equal(run_bpf(p, count, C, W, 1, 3), 0);
         assert_int_equal(run_bpf(p, count, C, R, 1, 3), 1);
@@ -305,7 +327,8 @@ static void test_oom_read(void **state)
         char *root = unit_tmpdir();
         struct rt_cgroup_oom oom;
         /* v1: the memory hierarchy's group */
-        unit_write(root, "memory/kedge/abc/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
+        unit_write(root, "memory/kedge/abc/memory.oom_control",
+                   "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
         assert_int_equal(rt_cgroup_oom_read(root, "/kedge/abc", 0, &oom), 0);
         assert_int_equal(oom.kills, 2);
         assert_int_equal(rt_cgroup_oom_read(root, "kedge/gone", 1, &oom), -ENOENT);
@@ -315,7 +338,8 @@ static void test_oom_read(void **state)
         /* v2: the group's own directory */
         root = unit_tmpdir();
         unit_write(root, "cgroup.controllers", "cpu memory pids\n");
-        unit_write(root, "kedge/abc/memory.events", "low 0\nhigh 0\nmax 9\noom 1\noom_kill 1\noom_group_kill 0\n");
+        unit_write(root, "kedge/abc/memory.events",
+                   "low 0\nhigh 0\nmax 9\noom 1\noom_kill 1\noom_group_kill 0\n");
         assert_int_equal(rt_cgroup_oom_read(root, "/kedge/abc", 0, &oom), 0);
         assert_int_equal(oom.kills, 1);
         /* a group without the memory controller has no memory.events */
@@ -342,17 +366,17 @@ static void test_bad_paths(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_detect),
-                cmocka_unit_test(test_v1),
-                cmocka_unit_test(test_v1_no_swap_accounting),
-                cmocka_unit_test(test_v2),
-                cmocka_unit_test(test_v2_unlimited_and_partial),
-                cmocka_unit_test(test_bad_paths),
-                cmocka_unit_test(test_oom_parse),
-                cmocka_unit_test(test_oom_read),
-                cmocka_unit_test(test_devices_v1_lines),
-                cmocka_unit_test(test_devices_v1_fake_tree),
-                cmocka_unit_test(test_devices_bpf),
+            cmocka_unit_test(test_detect),
+            cmocka_unit_test(test_v1),
+            cmocka_unit_test(test_v1_no_swap_accounting),
+            cmocka_unit_test(test_v2),
+            cmocka_unit_test(test_v2_unlimited_and_partial),
+            cmocka_unit_test(test_bad_paths),
+            cmocka_unit_test(test_oom_parse),
+            cmocka_unit_test(test_oom_read),
+            cmocka_unit_test(test_devices_v1_lines),
+            cmocka_unit_test(test_devices_v1_fake_tree),
+            cmocka_unit_test(test_devices_bpf),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,15 +22,15 @@
  * created, starting, running, paused, restarting, exited, dead, removing. */
 static const enum container_state order[] = {C, S, R, P, T, X, D, M};
 static const int want[8][8] = {
-        /*            C  S  R  P  T  X  D  M */
-        /* created */ {0, 1, 0, 0, 0, 0, 0, 1},
-        /* starting */{1, 0, 1, 0, 0, 1, 1, 0},
-        /* running */ {0, 0, 0, 1, 1, 1, 1, 0},
-        /* paused */  {0, 0, 1, 0, 0, 1, 1, 0},
-        /* restart */ {0, 1, 1, 0, 0, 1, 1, 0},
-        /* exited */  {0, 1, 0, 0, 0, 0, 0, 1},
-        /* dead */    {0, 0, 0, 0, 0, 0, 0, 1},
-        /* removing */{1, 0, 0, 0, 0, 1, 1, 0},
+    /*            C  S  R  P  T  X  D  M */
+    /* created */ {0, 1, 0, 0, 0, 0, 0, 1},
+    /* starting */ {1, 0, 1, 0, 0, 1, 1, 0},
+    /* running */ {0, 0, 0, 1, 1, 1, 1, 0},
+    /* paused */ {0, 0, 1, 0, 0, 1, 1, 0},
+    /* restart */ {0, 1, 1, 0, 0, 1, 1, 0},
+    /* exited */ {0, 1, 0, 0, 0, 0, 0, 1},
+    /* dead */ {0, 0, 0, 0, 0, 0, 0, 1},
+    /* removing */ {1, 0, 0, 0, 0, 1, 1, 0},
 };
 
 static void test_table(void **state)
@@ -53,7 +53,8 @@ static void test_table(void **state)
 static void test_change(void **state)
 {
         (void)state;
-        struct container *c = container_new("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "x1");
+        struct container *c =
+            container_new("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "x1");
         for (int i = 0; i < 8; i++)
                 for (int j = 0; j < 8; j++) {
                         c->state = order[i];
@@ -95,9 +96,9 @@ static void test_names_and_public(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_table),
-                cmocka_unit_test(test_change),
-                cmocka_unit_test(test_names_and_public),
+            cmocka_unit_test(test_table),
+            cmocka_unit_test(test_change),
+            cmocka_unit_test(test_names_and_public),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,8 +20,9 @@ static void test_flags_win_over_file(void **state)
                    "\"exec-root\":\"/file-exec\",\"log-level\":\"warn\"}");
         char cfgpath[4096];
         snprintf(cfgpath, sizeof(cfgpath), "%s/daemon.json", dir);
-        const char *argv[] = {"daemon", "-H", "unix:///flag.sock", "--data-root", "/flag-data",
-                              "--config-file", cfgpath};
+        const char *argv[] = {"daemon",      "-H",         "unix:///flag.sock",
+                              "--data-root", "/flag-data", "--config-file",
+                              cfgpath};
         struct daemon_config c = {0};
         struct kerr err = {0};
         assert_int_equal(parse(&c, &err, 7, argv), 0);
@@ -42,12 +43,12 @@ static void test_bad_inputs(void **state)
         static const struct {
                 const char *content, *needle;
         } files[] = {
-                {"{\"hosts\": [", "cannot load config file"},
-                {"[]", "must hold a JSON object"},
-                {"{\"data-root\": 5}", "'data-root' must be a string"},
-                {"{\"log-level\": \"loud\"}", "invalid log-level 'loud'"},
-                {"{\"no-such-key\": 1}", "unknown key 'no-such-key'"},
-                {"{\"hosts\": [\"tcp://0.0.0.0:2375\"]}", "unsupported host"},
+            {"{\"hosts\": [", "cannot load config file"},
+            {"[]", "must hold a JSON object"},
+            {"{\"data-root\": 5}", "'data-root' must be a string"},
+            {"{\"log-level\": \"loud\"}", "invalid log-level 'loud'"},
+            {"{\"no-such-key\": 1}", "unknown key 'no-such-key'"},
+            {"{\"hosts\": [\"tcp://0.0.0.0:2375\"]}", "unsupported host"},
         };
         for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
                 unit_write(dir, "bad.json", files[i].content);
@@ -84,8 +85,8 @@ static void test_bad_inputs(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_flags_win_over_file),
-                cmocka_unit_test(test_bad_inputs),
+            cmocka_unit_test(test_flags_win_over_file),
+            cmocka_unit_test(test_bad_inputs),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

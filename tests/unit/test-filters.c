@@ -21,8 +21,8 @@ static void test_shapes(void **state)
 {
         (void)state;
         static const char *const inputs[] = {
-                "{\"label\":[\"a=b\",\"c\"],\"dangling\":[\"true\"]}", /* docker-py */
-                "{\"label\":{\"a=b\":true,\"c\":true},\"dangling\":{\"true\":true}}", /* Go */
+            "{\"label\":[\"a=b\",\"c\"],\"dangling\":[\"true\"]}",                /* docker-py */
+            "{\"label\":{\"a=b\":true,\"c\":true},\"dangling\":{\"true\":true}}", /* Go */
         };
         for (size_t i = 0; i < 2; i++) {
                 struct filters f;
@@ -64,17 +64,17 @@ static void test_refused(void **state)
         static const struct {
                 const char *in, *msg;
         } cases[] = {
-                {"{\"colour\":[\"red\"]}", "invalid filter 'colour'"},
-                {"{\"label\":[\"a\"],\"bogus\":{\"x\":true}}", "invalid filter 'bogus'"},
-                {"[\"label\"]", "invalid filters: not a JSON object: [\"label\"]"},
-                {"label=a", "invalid filters: not a JSON object: label=a"},
-                {"{\"label\":\"a=b\"}", "invalid filter 'label': values must be a list of strings"},
-                {"{\"label\":[1]}", "invalid filter 'label': values must be a list of strings"},
-                {"{\"label\":null}", "invalid filter 'label': values must be a list of strings"},
-                {"{\"label\":{\"a\":\"yes\"}}",
-                 "invalid filter 'label': values must be a list of strings"},
-                {"{\"label\":{\"a\":1}}", "invalid filter 'label': values must be a list of strings"},
-                {"{\"label!\":[\"a\"]}", "invalid filter 'label!'"},
+            {"{\"colour\":[\"red\"]}", "invalid filter 'colour'"},
+            {"{\"label\":[\"a\"],\"bogus\":{\"x\":true}}", "invalid filter 'bogus'"},
+            {"[\"label\"]", "invalid filters: not a JSON object: [\"label\"]"},
+            {"label=a", "invalid filters: not a JSON object: label=a"},
+            {"{\"label\":\"a=b\"}", "invalid filter 'label': values must be a list of strings"},
+            {"{\"label\":[1]}", "invalid filter 'label': values must be a list of strings"},
+            {"{\"label\":null}", "invalid filter 'label': values must be a list of strings"},
+            {"{\"label\":{\"a\":\"yes\"}}",
+             "invalid filter 'label': values must be a list of strings"},
+            {"{\"label\":{\"a\":1}}", "invalid filter 'label': values must be a list of strings"},
+            {"{\"label!\":[\"a\"]}", "invalid filter 'label!'"},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 struct filters f = {0};
@@ -94,19 +94,19 @@ static void test_bools(void **state)
                 int want;        /* -2: refused */
                 const char *msg; /* when refused */
         } cases[] = {
-                {"{\"dangling\":[\"true\"]}", 1, NULL},
-                {"{\"dangling\":[\"1\"]}", 1, NULL},
-                {"{\"dangling\":[\"false\"]}", 0, NULL},
-                {"{\"dangling\":[\"0\"]}", 0, NULL},
-                {"{\"dangling\":{\"false\":true}}", 0, NULL},
-                {"{\"dangling\":{\"true\":false}}", 1, NULL}, /* the inner bool is not read */
-                {"{}", -1, NULL},
-                /* moby's GetBoolOrDefault: other values beside a valid one are ignored */
-                {"{\"dangling\":[\"true\",\"maybe\"]}", 1, NULL},
-                {"{\"dangling\":[]}", -2, "invalid filter 'dangling'"},
-                {"{\"dangling\":[\"maybe\"]}", -2, "invalid filter 'dangling=[maybe]'"},
-                {"{\"dangling\":[\"\"]}", -2, "invalid filter 'dangling=[]'"},
-                {"{\"dangling\":[\"true\",\"0\"]}", -2, "invalid filter 'dangling=[true 0]'"},
+            {"{\"dangling\":[\"true\"]}", 1, NULL},
+            {"{\"dangling\":[\"1\"]}", 1, NULL},
+            {"{\"dangling\":[\"false\"]}", 0, NULL},
+            {"{\"dangling\":[\"0\"]}", 0, NULL},
+            {"{\"dangling\":{\"false\":true}}", 0, NULL},
+            {"{\"dangling\":{\"true\":false}}", 1, NULL}, /* the inner bool is not read */
+            {"{}", -1, NULL},
+            /* moby's GetBoolOrDefault: other values beside a valid one are ignored */
+            {"{\"dangling\":[\"true\",\"maybe\"]}", 1, NULL},
+            {"{\"dangling\":[]}", -2, "invalid filter 'dangling'"},
+            {"{\"dangling\":[\"maybe\"]}", -2, "invalid filter 'dangling=[maybe]'"},
+            {"{\"dangling\":[\"\"]}", -2, "invalid filter 'dangling=[]'"},
+            {"{\"dangling\":[\"true\",\"0\"]}", -2, "invalid filter 'dangling=[true 0]'"},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 struct filters f;
@@ -135,17 +135,17 @@ static void test_labels(void **state)
                 const char *in;
                 bool match_labels, match_null;
         } cases[] = {
-                {"{}", true, true},
-                {"{\"label\":[\"a\"]}", true, false},
-                {"{\"label\":[\"a=b\"]}", true, false},
-                {"{\"label\":[\"a=c\"]}", false, false},
-                {"{\"label\":[\"a=\"]}", false, false},
-                {"{\"label\":[\"empty=\"]}", true, false},
-                {"{\"label\":[\"empty\"]}", true, false},
-                {"{\"label\":[\"com.x.y=v=w\"]}", true, false}, /* split at the first '=' */
-                {"{\"label\":[\"missing\"]}", false, false},
-                {"{\"label\":[\"a=b\",\"empty\"]}", true, false}, /* every value must match */
-                {"{\"label\":{\"a=b\":true,\"missing\":true}}", false, false},
+            {"{}", true, true},
+            {"{\"label\":[\"a\"]}", true, false},
+            {"{\"label\":[\"a=b\"]}", true, false},
+            {"{\"label\":[\"a=c\"]}", false, false},
+            {"{\"label\":[\"a=\"]}", false, false},
+            {"{\"label\":[\"empty=\"]}", true, false},
+            {"{\"label\":[\"empty\"]}", true, false},
+            {"{\"label\":[\"com.x.y=v=w\"]}", true, false}, /* split at the first '=' */
+            {"{\"label\":[\"missing\"]}", false, false},
+            {"{\"label\":[\"a=b\",\"empty\"]}", true, false}, /* every value must match */
+            {"{\"label\":{\"a=b\":true,\"missing\":true}}", false, false},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 struct filters f;
@@ -171,15 +171,15 @@ static void test_prune_labels(void **state)
                 const char *in;
                 bool keep, other, none; /* whether prune takes each */
         } cases[] = {
-                {"{}", true, true, true},
-                {"{\"label!\":[\"keep=1\"]}", false, true, true},
-                {"{\"label!\":{\"keep=1\":true}}", false, true, true},
-                {"{\"label!\":[\"keep\"]}", false, false, true},
-                {"{\"label!\":[\"keep=1\",\"team=a\"]}", false, true, true},
-                {"{\"label!\":[\"keep=1\",\"team=b\"]}", true, true, true}, /* not all hold */
-                {"{\"label\":[\"keep\"]}", true, true, false},
-                {"{\"label\":[\"keep\"],\"label!\":[\"keep=2\"]}", true, false, false},
-                {"{\"label\":[\"team=a\"],\"label!\":[\"team=a\"]}", false, false, false},
+            {"{}", true, true, true},
+            {"{\"label!\":[\"keep=1\"]}", false, true, true},
+            {"{\"label!\":{\"keep=1\":true}}", false, true, true},
+            {"{\"label!\":[\"keep\"]}", false, false, true},
+            {"{\"label!\":[\"keep=1\",\"team=a\"]}", false, true, true},
+            {"{\"label!\":[\"keep=1\",\"team=b\"]}", true, true, true}, /* not all hold */
+            {"{\"label\":[\"keep\"]}", true, true, false},
+            {"{\"label\":[\"keep\"],\"label!\":[\"keep=2\"]}", true, false, false},
+            {"{\"label\":[\"team=a\"],\"label!\":[\"team=a\"]}", false, false, false},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 struct filters f;
@@ -204,36 +204,36 @@ static void test_matchers(void **state)
                 const char *in, *source;
                 bool exact, match, prefix;
         } cases[] = {
-                {"{}", "web", true, true, true},
-                {"{\"name\":[\"web\"]}", "web", true, true, true},
-                {"{\"name\":[\"we\"]}", "web", false, true, true},
-                {"{\"name\":[\"eb\"]}", "web", false, true, false},
-                {"{\"name\":[\"^w.b$\"]}", "web", false, true, false},
-                {"{\"name\":[\"^eb\"]}", "web", false, false, false},
-                {"{\"name\":[\"[\"]}", "[", true, true, true},   /* not a regexp: exact */
-                {"{\"name\":[\"[\"]}", "a[", false, false, false},
-                {"{\"name\":[\"x\",\"w\"]}", "web", false, true, true}, /* any value */
-                {"{\"name\":[]}", "web", true, true, true},
-                {"{\"name\":[\"(w)\\\\1\"]}", "ww", false, false, false}, /* no back-references */
-                {"{\"name\":[\"w\\\\.b\"]}", "w.b", false, true, false},
-                {"{\"name\":[\"w\\\\\"]}", "w\\", true, true, true}, /* a trailing '\\' */
-                /* counted repetitions as RE2 bounds them (glibc would take seconds) */
-                {"{\"name\":[\"^[a-z]{1,64}$\"]}", "web", false, true, false},
-                {"{\"name\":[\"^(w[e]{1,3}){1,9}b\"]}", "web", false, true, false},
-                {"{\"name\":[\"((a{1,100}){1,100}){1,100}\"]}", "aaa", false, false, false},
-                {"{\"name\":[\"(a{1,100}){1,100}\"]}", "aaa", false, false, false},
-                {"{\"name\":[\"a{1001}\"]}", "aaa", false, false, false},
-                {"{\"name\":[\"((){1,100}){1,100}\"]}", "aaa", false, false, false},
-                {"{\"name\":[\"a{1,100}{1,100}\"]}", "aaa", false, false, false},
-                {"{\"name\":[\"((a{10}){,100}){1,100}\"]}", "aaa", false, false, false},
-                /* RE2 refuses a repetition of a repetition, or of nothing */
-                {"{\"name\":[\"w*******************b\"]}", "wb", false, false, false},
-                {"{\"name\":[\"*w\"]}", "w", false, false, false},
-                {"{\"name\":[\"(|*)w\"]}", "w", false, false, false},
-                {"{\"name\":[\"w+?e*?b??\"]}", "web", false, true, false}, /* RE2's lazy forms */
-                {"{\"name\":[\"^[a-z]+(-[a-z0-9]+)*$\"]}", "web-1", false, true, false},
-                {"{\"name\":[\"[]{]{1,999}\"]}", "{", false, true, false},
-                {"{\"name\":[\"[[:alpha:]]{2}b\"]}", "web", false, true, false},
+            {"{}", "web", true, true, true},
+            {"{\"name\":[\"web\"]}", "web", true, true, true},
+            {"{\"name\":[\"we\"]}", "web", false, true, true},
+            {"{\"name\":[\"eb\"]}", "web", false, true, false},
+            {"{\"name\":[\"^w.b$\"]}", "web", false, true, false},
+            {"{\"name\":[\"^eb\"]}", "web", false, false, false},
+            {"{\"name\":[\"[\"]}", "[", true, true, true}, /* not a regexp: exact */
+            {"{\"name\":[\"[\"]}", "a[", false, false, false},
+            {"{\"name\":[\"x\",\"w\"]}", "web", false, true, true}, /* any value */
+            {"{\"name\":[]}", "web", true, true, true},
+            {"{\"name\":[\"(w)\\\\1\"]}", "ww", false, false, false}, /* no back-references */
+            {"{\"name\":[\"w\\\\.b\"]}", "w.b", false, true, false},
+            {"{\"name\":[\"w\\\\\"]}", "w\\", true, true, true}, /* a trailing '\\' */
+            /* counted repetitions as RE2 bounds them (glibc would take seconds) */
+            {"{\"name\":[\"^[a-z]{1,64}$\"]}", "web", false, true, false},
+            {"{\"name\":[\"^(w[e]{1,3}){1,9}b\"]}", "web", false, true, false},
+            {"{\"name\":[\"((a{1,100}){1,100}){1,100}\"]}", "aaa", false, false, false},
+            {"{\"name\":[\"(a{1,100}){1,100}\"]}", "aaa", false, false, false},
+            {"{\"name\":[\"a{1001}\"]}", "aaa", false, false, false},
+            {"{\"name\":[\"((){1,100}){1,100}\"]}", "aaa", false, false, false},
+            {"{\"name\":[\"a{1,100}{1,100}\"]}", "aaa", false, false, false},
+            {"{\"name\":[\"((a{10}){,100}){1,100}\"]}", "aaa", false, false, false},
+            /* RE2 refuses a repetition of a repetition, or of nothing */
+            {"{\"name\":[\"w*******************b\"]}", "wb", false, false, false},
+            {"{\"name\":[\"*w\"]}", "w", false, false, false},
+            {"{\"name\":[\"(|*)w\"]}", "w", false, false, false},
+            {"{\"name\":[\"w+?e*?b??\"]}", "web", false, true, false}, /* RE2's lazy forms */
+            {"{\"name\":[\"^[a-z]+(-[a-z0-9]+)*$\"]}", "web-1", false, true, false},
+            {"{\"name\":[\"[]{]{1,999}\"]}", "{", false, true, false},
+            {"{\"name\":[\"[[:alpha:]]{2}b\"]}", "web", false, true, false},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 struct filters f;
@@ -257,21 +257,20 @@ static void test_filter_time(void **state)
                 int64_t want; /* s; -1 absent; -2 refused */
                 const char *msg;
         } cases[] = {
-                {"{}", -1, NULL},
-                {"{\"until\":[\"24h\"]}", 1700000000 - 86400, NULL},
-                {"{\"until\":{\"10m\":true}}", 1700000000 - 600, NULL},
-                {"{\"until\":[\"1h30m\"]}", 1700000000 - 5400, NULL},
-                {"{\"until\":[\"24\"]}", 24, NULL}, /* Unix seconds, not a duration */
-                {"{\"until\":[\"1600000000.5\"]}", 1600000000, NULL},
-                {"{\"until\":[\"2024-01-02T03:04:05Z\"]}", 1704164645, NULL},
-                {"{\"until\":[\"1h\",\"2h\"]}", -2, "more than one until filter specified"},
-                {"{\"until\":[\"soon\"]}", -2,
-                 "failed to parse value as time or duration: invalid seconds \"soon\": invalid "
-                 "syntax"},
-                {"{\"until\":[\"\"]}", -2,
-                 "failed to parse value as time or duration: value is empty"},
-                {"{\"until\":[\"2024-13-01\"]}", -2,
-                 "parsing time \"2024-13-01\": not a valid RFC 3339 time"},
+            {"{}", -1, NULL},
+            {"{\"until\":[\"24h\"]}", 1700000000 - 86400, NULL},
+            {"{\"until\":{\"10m\":true}}", 1700000000 - 600, NULL},
+            {"{\"until\":[\"1h30m\"]}", 1700000000 - 5400, NULL},
+            {"{\"until\":[\"24\"]}", 24, NULL}, /* Unix seconds, not a duration */
+            {"{\"until\":[\"1600000000.5\"]}", 1600000000, NULL},
+            {"{\"until\":[\"2024-01-02T03:04:05Z\"]}", 1704164645, NULL},
+            {"{\"until\":[\"1h\",\"2h\"]}", -2, "more than one until filter specified"},
+            {"{\"until\":[\"soon\"]}", -2,
+             "failed to parse value as time or duration: invalid seconds \"soon\": invalid "
+             "syntax"},
+            {"{\"until\":[\"\"]}", -2, "failed to parse value as time or duration: value is empty"},
+            {"{\"until\":[\"2024-13-01\"]}", -2,
+             "parsing time \"2024-13-01\": not a valid RFC 3339 time"},
         };
         static const char *const tk[] = {"until", NULL};
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -302,24 +301,24 @@ static void test_timestamps(void **state)
                 const char *in;
                 int64_t want; /* ns; relative ones against now above */
         } cases[] = {
-                {"0", 0},
-                {"24", 24 * S}, /* no unit: Unix seconds, not a duration */
-                {"1600000000", 1600000000 * S},
-                {"1600000000.5", 1600000000 * S + S / 2},
-                {"1600000000.123456789123", 1600000000 * S + 123456789},
-                {"24h", 1700000000 * S - 86400 * S},
-                {"1h30m", 1700000000 * S - 5400 * S},
-                {"1.5h", 1700000000 * S - 5400 * S},
-                {"90s", 1700000000 * S - 90 * S},
-                {"300ms", 1700000000 * S - 300000000},
-                {"-5m", 1700000000 * S + 300 * S},
-                {"2024-01-02T03:04:05Z", 1704164645 * S},
-                {"2024-01-02T03:04:05.25Z", 1704164645 * S + S / 4},
-                {"2024-01-02T03:04:05+01:00", 1704164645 * S - 3600 * S},
-                {"2024-01-02T03:04:05-02:30", 1704164645 * S + 9000 * S},
-                {"2024-01-02Z", 1704153600 * S},
-                {"2024-01-02T03Z", 1704164400 * S},
-                {"2024-01-02T03:04Z", 1704164640 * S},
+            {"0", 0},
+            {"24", 24 * S}, /* no unit: Unix seconds, not a duration */
+            {"1600000000", 1600000000 * S},
+            {"1600000000.5", 1600000000 * S + S / 2},
+            {"1600000000.123456789123", 1600000000 * S + 123456789},
+            {"24h", 1700000000 * S - 86400 * S},
+            {"1h30m", 1700000000 * S - 5400 * S},
+            {"1.5h", 1700000000 * S - 5400 * S},
+            {"90s", 1700000000 * S - 90 * S},
+            {"300ms", 1700000000 * S - 300000000},
+            {"-5m", 1700000000 * S + 300 * S},
+            {"2024-01-02T03:04:05Z", 1704164645 * S},
+            {"2024-01-02T03:04:05.25Z", 1704164645 * S + S / 4},
+            {"2024-01-02T03:04:05+01:00", 1704164645 * S - 3600 * S},
+            {"2024-01-02T03:04:05-02:30", 1704164645 * S + 9000 * S},
+            {"2024-01-02Z", 1704153600 * S},
+            {"2024-01-02T03Z", 1704164400 * S},
+            {"2024-01-02T03:04Z", 1704164640 * S},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 int64_t got = -1;
@@ -335,9 +334,17 @@ static void test_timestamps(void **state)
         struct tm tm = {.tm_year = 124, .tm_mon = 0, .tm_mday = 2, .tm_isdst = -1};
         assert_int_equal(got, (int64_t)mktime(&tm) * S);
 
-        static const char *const bad[] = {"", "yesterday", "h", "1x", "2024-13-01",
-                                           "2024-01-02T", "2024-01-02T03:04:05+0100x",
-                                           "2024-1-2", "12:00", "1.2.3", "--1h"};
+        static const char *const bad[] = {"",
+                                          "yesterday",
+                                          "h",
+                                          "1x",
+                                          "2024-13-01",
+                                          "2024-01-02T",
+                                          "2024-01-02T03:04:05+0100x",
+                                          "2024-1-2",
+                                          "12:00",
+                                          "1.2.3",
+                                          "--1h"};
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
                 int64_t v = 42;
                 if (timestamp_parse(bad[i], now, &v) != -EINVAL)
@@ -384,11 +391,11 @@ static void test_sets_and_bounds(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_shapes),   cmocka_unit_test(test_empty),
-                cmocka_unit_test(test_refused),  cmocka_unit_test(test_bools),
-                cmocka_unit_test(test_labels),   cmocka_unit_test(test_timestamps),
-                cmocka_unit_test(test_prune_labels), cmocka_unit_test(test_matchers),
-                cmocka_unit_test(test_filter_time), cmocka_unit_test(test_sets_and_bounds),
+            cmocka_unit_test(test_shapes),       cmocka_unit_test(test_empty),
+            cmocka_unit_test(test_refused),      cmocka_unit_test(test_bools),
+            cmocka_unit_test(test_labels),       cmocka_unit_test(test_timestamps),
+            cmocka_unit_test(test_prune_labels), cmocka_unit_test(test_matchers),
+            cmocka_unit_test(test_filter_time),  cmocka_unit_test(test_sets_and_bounds),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

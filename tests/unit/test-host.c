@@ -100,11 +100,9 @@ static void test_filesystem_probe(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_cgroup_v2_full),
-                cmocka_unit_test(test_filesystem_probe),
-                cmocka_unit_test(test_cgroup_v2_partial),
-                cmocka_unit_test(test_cgroup_v1),
-                cmocka_unit_test(test_live_host),
+            cmocka_unit_test(test_cgroup_v2_full),    cmocka_unit_test(test_filesystem_probe),
+            cmocka_unit_test(test_cgroup_v2_partial), cmocka_unit_test(test_cgroup_v1),
+            cmocka_unit_test(test_live_host),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

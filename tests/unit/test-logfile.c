@@ -7,22 +7,24 @@
 #include "shim/logfile.h"
 #include "unit.h"
 
-static const struct timespec ts = {.tv_sec = 1795003200, .tv_nsec = 123456789}; /* 2026-11-18T12:00:00Z */
+static const struct timespec ts = {.tv_sec = 1795003200,
+                                   .tv_nsec = 123456789}; /* 2026-11-18T12:00:00Z */
 
 static const struct {
         const char *in;
         size_t n;
         const char *out;
 } lines[] = {
-        {"hi\n", 3, "{\"log\":\"hi\\n\",\"stream\":\"stdout\",\"time\":\"2026-11-18T12:00:00.123456789Z\"}\n"},
-        {"a\"b\\c\t\r\n", 8, "{\"log\":\"a\\\"b\\\\c\\t\\r\\n\","},
-        {"<&>", 3, "{\"log\":\"\\u003c\\u0026\\u003e\","},
-        {"\x01\x1f", 2, "{\"log\":\"\\u0001\\u001f\","},
-        {"caf\xc3\xa9 \xe2\x82\xac", 9, "{\"log\":\"caf\xc3\xa9 \xe2\x82\xac\","},
-        {"bad\xff\xc3", 5, "{\"log\":\"bad\\ufffd\\ufffd\","},
-        {"\xc0\xaf", 2, "{\"log\":\"\\ufffd\\ufffd\","}, /* overlong '/' */
-        {"\xe2\x80\xa8", 3, "{\"log\":\"\\u2028\","},
-        {"nul\0x", 5, "{\"log\":\"nul\\u0000x\","},
+    {"hi\n", 3,
+     "{\"log\":\"hi\\n\",\"stream\":\"stdout\",\"time\":\"2026-11-18T12:00:00.123456789Z\"}\n"},
+    {"a\"b\\c\t\r\n", 8, "{\"log\":\"a\\\"b\\\\c\\t\\r\\n\","},
+    {"<&>", 3, "{\"log\":\"\\u003c\\u0026\\u003e\","},
+    {"\x01\x1f", 2, "{\"log\":\"\\u0001\\u001f\","},
+    {"caf\xc3\xa9 \xe2\x82\xac", 9, "{\"log\":\"caf\xc3\xa9 \xe2\x82\xac\","},
+    {"bad\xff\xc3", 5, "{\"log\":\"bad\\ufffd\\ufffd\","},
+    {"\xc0\xaf", 2, "{\"log\":\"\\ufffd\\ufffd\","}, /* overlong '/' */
+    {"\xe2\x80\xa8", 3, "{\"log\":\"\\u2028\","},
+    {"nul\0x", 5, "{\"log\":\"nul\\u0000x\","},
 };
 
 static void test_format(void **state)
@@ -39,8 +41,9 @@ static void test_format(void **state)
         struct buf b;
         buf_init(&b, 0);
         logfile_format(&b, LOGFILE_STDERR, "x", 1, &(struct timespec){.tv_sec = 0, .tv_nsec = 5});
-        assert_string_equal(b.data,
-                            "{\"log\":\"x\",\"stream\":\"stderr\",\"time\":\"1970-01-01T00:00:00.000000005Z\"}\n");
+        assert_string_equal(
+            b.data,
+            "{\"log\":\"x\",\"stream\":\"stderr\",\"time\":\"1970-01-01T00:00:00.000000005Z\"}\n");
         buf_release(&b);
 }
 
@@ -220,10 +223,10 @@ static void test_buffered_edges(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_format),
-                cmocka_unit_test(test_lines_and_partials),
-                cmocka_unit_test(test_rotation),
-                cmocka_unit_test(test_buffered_edges),
+            cmocka_unit_test(test_format),
+            cmocka_unit_test(test_lines_and_partials),
+            cmocka_unit_test(test_rotation),
+            cmocka_unit_test(test_buffered_edges),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

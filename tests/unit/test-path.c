@@ -18,25 +18,25 @@ static void test_normalize(void **state)
                 bool abs;
                 const char *out; /* NULL: refused */
         } cases[] = {
-                {"a/b", false, "a/b"},
-                {"./a//b/.", false, "a/b"},
-                {"a/./b/", false, "a/b"},
-                {"", false, ""},
-                {".", false, ""},
-                {"./", false, ""},
-                {"a/..b", false, "a/..b"},
-                {"...", false, "..."},
-                {".hidden/.wh..wh..opq", false, ".hidden/.wh..wh..opq"},
-                {"/a/b", false, NULL},
-                {"/a/b", true, "a/b"},
-                {"//a", true, "a"},
-                {"/", true, ""},
-                {"..", false, NULL},
-                {"../x", false, NULL},
-                {"a/../b", false, NULL},
-                {"a/b/..", false, NULL},
-                {"/../etc", true, NULL},
-                {"./..", true, NULL},
+            {"a/b", false, "a/b"},
+            {"./a//b/.", false, "a/b"},
+            {"a/./b/", false, "a/b"},
+            {"", false, ""},
+            {".", false, ""},
+            {"./", false, ""},
+            {"a/..b", false, "a/..b"},
+            {"...", false, "..."},
+            {".hidden/.wh..wh..opq", false, ".hidden/.wh..wh..opq"},
+            {"/a/b", false, NULL},
+            {"/a/b", true, "a/b"},
+            {"//a", true, "a"},
+            {"/", true, ""},
+            {"..", false, NULL},
+            {"../x", false, NULL},
+            {"a/../b", false, NULL},
+            {"a/b/..", false, NULL},
+            {"/../etc", true, NULL},
+            {"./..", true, NULL},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 char *got = path_normalize(cases[i].in, cases[i].abs);
@@ -138,8 +138,8 @@ static void test_open_in_root(void **state)
 static void test_open_mkdir(void **state)
 {
         struct tree *t = *state;
-        int fd = path_open(t->fd, "new/a/b", O_RDONLY | O_DIRECTORY, 0,
-                           PATH_NO_SYMLINKS | PATH_MKDIR);
+        int fd =
+            path_open(t->fd, "new/a/b", O_RDONLY | O_DIRECTORY, 0, PATH_NO_SYMLINKS | PATH_MKDIR);
         assert_true(fd >= 0);
         close(fd);
         struct stat st;
@@ -188,11 +188,11 @@ static void test_open_parent(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_normalize),
-                cmocka_unit_test_setup_teardown(test_open_no_symlinks, tree_setup, tree_teardown),
-                cmocka_unit_test_setup_teardown(test_open_in_root, tree_setup, tree_teardown),
-                cmocka_unit_test_setup_teardown(test_open_mkdir, tree_setup, tree_teardown),
-                cmocka_unit_test_setup_teardown(test_open_parent, tree_setup, tree_teardown),
+            cmocka_unit_test(test_normalize),
+            cmocka_unit_test_setup_teardown(test_open_no_symlinks, tree_setup, tree_teardown),
+            cmocka_unit_test_setup_teardown(test_open_in_root, tree_setup, tree_teardown),
+            cmocka_unit_test_setup_teardown(test_open_mkdir, tree_setup, tree_teardown),
+            cmocka_unit_test_setup_teardown(test_open_parent, tree_setup, tree_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

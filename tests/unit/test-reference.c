@@ -20,33 +20,32 @@ static void test_valid(void **state)
         static const struct {
                 const char *in, *full, *familiar;
         } cases[] = {
-                {"busybox", "docker.io/library/busybox:latest", "busybox:latest"},
-                {"busybox:1.36", "docker.io/library/busybox:1.36", "busybox:1.36"},
-                {"library/busybox", "docker.io/library/busybox:latest", "busybox:latest"},
-                {"docker.io/busybox", "docker.io/library/busybox:latest", "busybox:latest"},
-                {"docker.io/library/busybox:musl", "docker.io/library/busybox:musl",
-                 "busybox:musl"},
-                {"index.docker.io/library/busybox", "docker.io/library/busybox:latest",
-                 "busybox:latest"},
-                {"user/app:v1", "docker.io/user/app:v1", "user/app:v1"},
-                {"library/a/b", "docker.io/library/a/b:latest", "library/a/b:latest"},
-                {"localhost/app", "localhost/app:latest", "localhost/app:latest"},
-                {"localhost:5000/team/app:v2", "localhost:5000/team/app:v2",
-                 "localhost:5000/team/app:v2"},
-                {"127.0.0.1:5000/x", "127.0.0.1:5000/x:latest", "127.0.0.1:5000/x:latest"},
-                {"registry.example.com/app", "registry.example.com/app:latest",
-                 "registry.example.com/app:latest"},
-                {"Registry.Example.com/app", "Registry.Example.com/app:latest",
-                 "Registry.Example.com/app:latest"}, /* capitals make it a host */
-                {"my-registry.io:443/a/b/c:1.0-rc_1", "my-registry.io:443/a/b/c:1.0-rc_1",
-                 "my-registry.io:443/a/b/c:1.0-rc_1"},
-                {"a.b__c-d---e", "docker.io/library/a.b__c-d---e:latest", "a.b__c-d---e:latest"},
-                {"busybox:_tag.x-Y", "docker.io/library/busybox:_tag.x-Y", "busybox:_tag.x-Y"},
-                /* a digest: no default tag is added */
-                {"busybox@sha256:" HEX64, "docker.io/library/busybox@sha256:" HEX64,
-                 "busybox@sha256:" HEX64},
-                {"localhost:5000/x:1@sha256:" HEX64, "localhost:5000/x:1@sha256:" HEX64,
-                 "localhost:5000/x:1@sha256:" HEX64},
+            {"busybox", "docker.io/library/busybox:latest", "busybox:latest"},
+            {"busybox:1.36", "docker.io/library/busybox:1.36", "busybox:1.36"},
+            {"library/busybox", "docker.io/library/busybox:latest", "busybox:latest"},
+            {"docker.io/busybox", "docker.io/library/busybox:latest", "busybox:latest"},
+            {"docker.io/library/busybox:musl", "docker.io/library/busybox:musl", "busybox:musl"},
+            {"index.docker.io/library/busybox", "docker.io/library/busybox:latest",
+             "busybox:latest"},
+            {"user/app:v1", "docker.io/user/app:v1", "user/app:v1"},
+            {"library/a/b", "docker.io/library/a/b:latest", "library/a/b:latest"},
+            {"localhost/app", "localhost/app:latest", "localhost/app:latest"},
+            {"localhost:5000/team/app:v2", "localhost:5000/team/app:v2",
+             "localhost:5000/team/app:v2"},
+            {"127.0.0.1:5000/x", "127.0.0.1:5000/x:latest", "127.0.0.1:5000/x:latest"},
+            {"registry.example.com/app", "registry.example.com/app:latest",
+             "registry.example.com/app:latest"},
+            {"Registry.Example.com/app", "Registry.Example.com/app:latest",
+             "Registry.Example.com/app:latest"}, /* capitals make it a host */
+            {"my-registry.io:443/a/b/c:1.0-rc_1", "my-registry.io:443/a/b/c:1.0-rc_1",
+             "my-registry.io:443/a/b/c:1.0-rc_1"},
+            {"a.b__c-d---e", "docker.io/library/a.b__c-d---e:latest", "a.b__c-d---e:latest"},
+            {"busybox:_tag.x-Y", "docker.io/library/busybox:_tag.x-Y", "busybox:_tag.x-Y"},
+            /* a digest: no default tag is added */
+            {"busybox@sha256:" HEX64, "docker.io/library/busybox@sha256:" HEX64,
+             "busybox@sha256:" HEX64},
+            {"localhost:5000/x:1@sha256:" HEX64, "localhost:5000/x:1@sha256:" HEX64,
+             "localhost:5000/x:1@sha256:" HEX64},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 struct image_ref r;
@@ -99,30 +98,30 @@ static void test_invalid(void **state)
         static const struct {
                 const char *in, *msg;
         } cases[] = {
-                {"", "invalid reference format"},
-                {"busybox:", "invalid reference format"},
-                {":latest", "invalid reference format"},
-                {"/busybox", "invalid reference format"},
-                {"busybox/", "invalid reference format"},
-                {"a//b", "invalid reference format"},
-                {"-abc", "invalid reference format"},
-                {"abc-", "invalid reference format"},
-                {"a___b", "invalid reference format"},
-                {"a..b", "invalid reference format"},
-                {"a:b:c", "invalid reference format"},
-                {"busybox:.tag", "invalid reference format"},
-                {"busybox:-tag", "invalid reference format"},
-                {"busybox@sha256:abc", "invalid reference format"},
-                {"busybox@md5:" HEX64, "invalid reference format"},
-                {"busy box", "invalid reference format"},
-                {"localhost:port/x", "invalid reference format"},
-                {"-host.com/x", "invalid reference format"},
-                {"Busybox", "invalid reference format: repository name (library/Busybox) must "
-                            "be lowercase"},
-                {"user/App:1", "invalid reference format: repository name (user/App) must be "
-                               "lowercase"},
-                {HEX64, "invalid repository name (" HEX64 "), cannot specify 64-byte "
-                        "hexadecimal strings"},
+            {"", "invalid reference format"},
+            {"busybox:", "invalid reference format"},
+            {":latest", "invalid reference format"},
+            {"/busybox", "invalid reference format"},
+            {"busybox/", "invalid reference format"},
+            {"a//b", "invalid reference format"},
+            {"-abc", "invalid reference format"},
+            {"abc-", "invalid reference format"},
+            {"a___b", "invalid reference format"},
+            {"a..b", "invalid reference format"},
+            {"a:b:c", "invalid reference format"},
+            {"busybox:.tag", "invalid reference format"},
+            {"busybox:-tag", "invalid reference format"},
+            {"busybox@sha256:abc", "invalid reference format"},
+            {"busybox@md5:" HEX64, "invalid reference format"},
+            {"busy box", "invalid reference format"},
+            {"localhost:port/x", "invalid reference format"},
+            {"-host.com/x", "invalid reference format"},
+            {"Busybox", "invalid reference format: repository name (library/Busybox) must "
+                        "be lowercase"},
+            {"user/App:1", "invalid reference format: repository name (user/App) must be "
+                           "lowercase"},
+            {HEX64, "invalid repository name (" HEX64 "), cannot specify 64-byte "
+                    "hexadecimal strings"},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 struct image_ref r = {0};
@@ -173,10 +172,10 @@ static void test_limits(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_valid),
-                cmocka_unit_test(test_parts),
-                cmocka_unit_test(test_invalid),
-                cmocka_unit_test(test_limits),
+            cmocka_unit_test(test_valid),
+            cmocka_unit_test(test_parts),
+            cmocka_unit_test(test_invalid),
+            cmocka_unit_test(test_limits),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,10 +14,12 @@ static void test_status_mapping(void **state)
                 enum kerr_kind kind;
                 unsigned status;
         } cases[] = {
-                {KERR_INVALID, 400},     {KERR_NOT_FOUND, 404},       {KERR_CONFLICT, 409},
-                {KERR_NOT_MODIFIED, 304}, {KERR_FORBIDDEN, 403},      {KERR_UNAUTHORIZED, 401},
-                {KERR_UNAVAILABLE, 503}, {KERR_NOT_IMPLEMENTED, 501}, {KERR_TOO_LARGE, 413},
-                {KERR_INTERNAL, 500},    {KERR_NONE, 500},
+            {KERR_INVALID, 400},     {KERR_NOT_FOUND, 404},
+            {KERR_CONFLICT, 409},    {KERR_NOT_MODIFIED, 304},
+            {KERR_FORBIDDEN, 403},   {KERR_UNAUTHORIZED, 401},
+            {KERR_UNAVAILABLE, 503}, {KERR_NOT_IMPLEMENTED, 501},
+            {KERR_TOO_LARGE, 413},   {KERR_INTERNAL, 500},
+            {KERR_NONE, 500},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
                 assert_int_equal(api_status_of(cases[i].kind), cases[i].status);
@@ -68,7 +70,8 @@ static void test_json_no_escaped_slash(void **state)
         json_set_str(v, "bad", "\xff\xfe ok");
         char *s = json_to_string(v);
         /* Invalid bytes become U+FFFD, as Go's encoding/json writes them. */
-        assert_string_equal(s, "{\"p\":\"/var/lib/kedge\",\"bad\":\"\xef\xbf\xbd\xef\xbf\xbd ok\"}");
+        assert_string_equal(s,
+                            "{\"p\":\"/var/lib/kedge\",\"bad\":\"\xef\xbf\xbd\xef\xbf\xbd ok\"}");
         free(s);
         json_decref(v);
 }
@@ -76,11 +79,9 @@ static void test_json_no_escaped_slash(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_status_mapping),
-                cmocka_unit_test(test_common_headers),
-                cmocka_unit_test(test_bool_values),
-                cmocka_unit_test(test_kerr_wrap),
-                cmocka_unit_test(test_json_no_escaped_slash),
+            cmocka_unit_test(test_status_mapping),        cmocka_unit_test(test_common_headers),
+            cmocka_unit_test(test_bool_values),           cmocka_unit_test(test_kerr_wrap),
+            cmocka_unit_test(test_json_no_escaped_slash),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

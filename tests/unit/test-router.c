@@ -13,23 +13,23 @@ static void test_table_cases(void **state)
         static const struct {
                 const char *method, *path, *pattern, *p0, *p1;
         } cases[] = {
-                {"GET", "/_ping", "/_ping", NULL, NULL},
-                {"HEAD", "/_ping", "/_ping", NULL, NULL},
-                {"GET", "/containers/json", "/containers/json", NULL, NULL},
-                {"GET", "/containers/abc/json", "/containers/{id}/json", "abc", NULL},
-                {"DELETE", "/containers/abc", "/containers/{id}", "abc", NULL},
-                {"GET", "/images/json", "/images/json", NULL, NULL},
-                {"GET", "/images/busybox/json", "/images/{name*}/json", "busybox", NULL},
-                {"GET", "/images/testcontainers/ryuk:0.3.3/json", "/images/{name*}/json",
-                 "testcontainers/ryuk:0.3.3", NULL},
-                {"GET", "/images/localhost:5000/a/b/json", "/images/{name*}/json",
-                 "localhost:5000/a/b", NULL},
-                {"DELETE", "/images/reg:5000/x/y:1", "/images/{name*}", "reg:5000/x/y:1", NULL},
-                {"POST", "/images/a/b/tag", "/images/{name*}/tag", "a/b", NULL},
-                {"GET", "/images/get", "/images/get", NULL, NULL},
-                {"POST", "/containers/create", "/containers/create", NULL, NULL},
-                {"POST", "/exec/e1/start", "/exec/{id}/start", "e1", NULL},
-                {"OPTIONS", "/anything/at/all", "/{path*}", "anything/at/all", NULL},
+            {"GET", "/_ping", "/_ping", NULL, NULL},
+            {"HEAD", "/_ping", "/_ping", NULL, NULL},
+            {"GET", "/containers/json", "/containers/json", NULL, NULL},
+            {"GET", "/containers/abc/json", "/containers/{id}/json", "abc", NULL},
+            {"DELETE", "/containers/abc", "/containers/{id}", "abc", NULL},
+            {"GET", "/images/json", "/images/json", NULL, NULL},
+            {"GET", "/images/busybox/json", "/images/{name*}/json", "busybox", NULL},
+            {"GET", "/images/testcontainers/ryuk:0.3.3/json", "/images/{name*}/json",
+             "testcontainers/ryuk:0.3.3", NULL},
+            {"GET", "/images/localhost:5000/a/b/json", "/images/{name*}/json", "localhost:5000/a/b",
+             NULL},
+            {"DELETE", "/images/reg:5000/x/y:1", "/images/{name*}", "reg:5000/x/y:1", NULL},
+            {"POST", "/images/a/b/tag", "/images/{name*}/tag", "a/b", NULL},
+            {"GET", "/images/get", "/images/get", NULL, NULL},
+            {"POST", "/containers/create", "/containers/create", NULL, NULL},
+            {"POST", "/exec/e1/start", "/exec/{id}/start", "e1", NULL},
+            {"OPTIONS", "/anything/at/all", "/{path*}", "anything/at/all", NULL},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 struct route_match m = {0};
@@ -51,10 +51,10 @@ static void test_slow_routes_on_workers(void **state)
         static const struct {
                 const char *method, *path;
         } slow[] = {
-                {"POST", "/containers/x/stop"}, {"POST", "/containers/x/restart"},
-                {"DELETE", "/containers/x"},    {"POST", "/images/load"},
-                {"POST", "/images/create"},     {"POST", "/auth"},
-                {"POST", "/containers/x/kill"}, {"POST", "/images/prune"},
+            {"POST", "/containers/x/stop"}, {"POST", "/containers/x/restart"},
+            {"DELETE", "/containers/x"},    {"POST", "/images/load"},
+            {"POST", "/images/create"},     {"POST", "/auth"},
+            {"POST", "/containers/x/kill"}, {"POST", "/images/prune"},
         };
         for (size_t i = 0; i < sizeof(slow) / sizeof(slow[0]); i++) {
                 struct route_match m = {0};
@@ -79,9 +79,9 @@ static void test_no_match(void **state)
         static const struct {
                 const char *method, *path;
         } cases[] = {
-                {"GET", "/nope"},          {"POST", "/_ping"},          {"HEAD", "/version"},
-                {"GET", "/_ping/"},        {"GET", "/containers//json"}, {"GET", "/"},
-                {"PATCH", "/containers/x"}, {"GET", "/images//json"},    {"GET", ""},
+            {"GET", "/nope"},           {"POST", "/_ping"},           {"HEAD", "/version"},
+            {"GET", "/_ping/"},         {"GET", "/containers//json"}, {"GET", "/"},
+            {"PATCH", "/containers/x"}, {"GET", "/images//json"},     {"GET", ""},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 struct route_match m = {0};
@@ -112,10 +112,10 @@ static void test_table_sane(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_table_cases),
-                cmocka_unit_test(test_no_match),
-                cmocka_unit_test(test_slow_routes_on_workers),
-                cmocka_unit_test(test_table_sane),
+            cmocka_unit_test(test_table_cases),
+            cmocka_unit_test(test_no_match),
+            cmocka_unit_test(test_slow_routes_on_workers),
+            cmocka_unit_test(test_table_sane),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

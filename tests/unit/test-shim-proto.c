@@ -16,20 +16,21 @@ static const struct {
         int want; /* bytes consumed, 0 = need more, or -EBADMSG */
         int type;
 } cases[] = {
-        {"\x00\x00\x00\x00\x00\x00\x00\x02hi", 10, 10, SHIM_FRAME_STDIN},
-        {"\x00\x00\x00\x00\x00\x00\x00\x02h", 9, 0, 0},
-        {"\x00\x00\x00", 3, 0, 0},
-        {"\x01\x00\x00\x00\x00\x00\x00\x00", 8, 8, SHIM_FRAME_STDOUT},
-        {"\x03\x00\x00\x00\x00\x00\x00\x04\x00\x18\x00\x50", 12, 12, SHIM_FRAME_RESIZE},
-        {"\x03\x00\x00\x00\x00\x00\x00\x03\x00\x18\x00", 11, -EBADMSG, 0}, /* resize is 4 bytes */
-        {"\x07\x00\x00\x00\x00\x00\x00\x01x", 9, -EBADMSG, 0},             /* START is empty */
-        {"\x0a\x00\x00\x00\x00\x00\x00\x00", 8, -EBADMSG, 0},              /* unknown type */
-        {"\x00\x01\x00\x00\x00\x00\x00\x00", 8, -EBADMSG, 0},              /* reserved byte */
-        {"\x00\x00\x00\x00\x00\x00\x10\x01", 8, -EBADMSG, 0},              /* 4097 > max */
-        {"\x00\x00\x00\x00\xff\xff\xff\xff", 8, -EBADMSG, 0},
-        {"\x09\x00\x00\x00\x00\x00\x00\x03" "abc", 11, -EBADMSG, 0}, /* ERROR < kind+errno */
-        {"\x09\x00\x00\x00\x00\x00\x00\x08\x00\x00\x00\x01\x00\x00\x00\x02", 16, 16,
-         SHIM_FRAME_ERROR},
+    {"\x00\x00\x00\x00\x00\x00\x00\x02hi", 10, 10, SHIM_FRAME_STDIN},
+    {"\x00\x00\x00\x00\x00\x00\x00\x02h", 9, 0, 0},
+    {"\x00\x00\x00", 3, 0, 0},
+    {"\x01\x00\x00\x00\x00\x00\x00\x00", 8, 8, SHIM_FRAME_STDOUT},
+    {"\x03\x00\x00\x00\x00\x00\x00\x04\x00\x18\x00\x50", 12, 12, SHIM_FRAME_RESIZE},
+    {"\x03\x00\x00\x00\x00\x00\x00\x03\x00\x18\x00", 11, -EBADMSG, 0}, /* resize is 4 bytes */
+    {"\x07\x00\x00\x00\x00\x00\x00\x01x", 9, -EBADMSG, 0},             /* START is empty */
+    {"\x0a\x00\x00\x00\x00\x00\x00\x00", 8, -EBADMSG, 0},              /* unknown type */
+    {"\x00\x01\x00\x00\x00\x00\x00\x00", 8, -EBADMSG, 0},              /* reserved byte */
+    {"\x00\x00\x00\x00\x00\x00\x10\x01", 8, -EBADMSG, 0},              /* 4097 > max */
+    {"\x00\x00\x00\x00\xff\xff\xff\xff", 8, -EBADMSG, 0},
+    {"\x09\x00\x00\x00\x00\x00\x00\x03"
+     "abc",
+     11, -EBADMSG, 0}, /* ERROR < kind+errno */
+    {"\x09\x00\x00\x00\x00\x00\x00\x08\x00\x00\x00\x01\x00\x00\x00\x02", 16, 16, SHIM_FRAME_ERROR},
 };
 
 static void test_parse_table(void **state)
@@ -87,9 +88,13 @@ static void test_error_frame(void **state)
         assert_int_equal(len, 50);
         assert_memory_equal(msg, "exec: \"nosuch\": executable file not found in $PATH", 4);
         /* "é" is two bytes: a 9-byte room keeps 1 + 4 whole characters. */
-        n = shim_frame_put_error(buf, SHIM_ERROR_HDR + 9, KERR_INVALID, EACCES, "x" "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+        n = shim_frame_put_error(buf, SHIM_ERROR_HDR + 9, KERR_INVALID, EACCES,
+                                 "x"
+                                 "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
         assert_int_equal(n, SHIM_ERROR_HDR + 9);
-        n = shim_frame_put_error(buf, SHIM_ERROR_HDR + 8, KERR_INVALID, EACCES, "x" "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+        n = shim_frame_put_error(buf, SHIM_ERROR_HDR + 8, KERR_INVALID, EACCES,
+                                 "x"
+                                 "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
         assert_int_equal(n, SHIM_ERROR_HDR + 7);
         /* An out-of-range kind is refused. */
         shim_frame_put_u32(buf + SHIM_FRAME_HDR, KERR_KIND_MAX);
@@ -112,8 +117,14 @@ static void test_report_line(void **state)
         assert_int_equal(kind, KERR_INVALID);
         assert_int_equal(errnum, EACCES);
         assert_string_equal(msg, "exec: \"/etc/passwd\": permission denied");
-        static const char *const bad[] = {"", "error", "error x 1 m", "error 1 1", "error 99 1 m",
-                                          "error 1 99999 m", "error 0 1 m", "okay"};
+        static const char *const bad[] = {"",
+                                          "error",
+                                          "error x 1 m",
+                                          "error 1 1",
+                                          "error 99 1 m",
+                                          "error 1 99999 m",
+                                          "error 0 1 m",
+                                          "okay"};
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
                 if (shim_report_parse(bad[i], &kind, &errnum, &msg) != -EBADMSG)
                         fail_msg("accepted '%s'", bad[i]);
@@ -126,10 +137,10 @@ static void test_report_line(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_parse_table),
-                cmocka_unit_test(test_roundtrip),
-                cmocka_unit_test(test_error_frame),
-                cmocka_unit_test(test_report_line),
+            cmocka_unit_test(test_parse_table),
+            cmocka_unit_test(test_roundtrip),
+            cmocka_unit_test(test_error_frame),
+            cmocka_unit_test(test_report_line),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,36 +18,39 @@ static const struct {
         const char *json;
         const char *error; /* NULL: parses; else a substring of the message */
 } cases[] = {
-        {"{" PROC "," ROOT "}", NULL},
-        {"{" ROOT "}", "no process"},
-        {"{\"process\":{\"args\":[]}," ROOT "}", "process.args is empty"},
-        {"{\"process\":{\"args\":\"sh\"}," ROOT "}", "process.args must be an array"},
-        {"{\"process\":{\"args\":[1]}," ROOT "}", "array of strings"},
-        {"{" PROC "}", "no root.path"},
-        {"{" PROC "," ROOT ",\"hostname\":5}", "hostname must be a string"},
-        {"{\"process\":{\"args\":[\"sh\"],\"cwd\":\"tmp\"}," ROOT "}", "not absolute"},
-        {"{\"process\":{\"args\":[\"sh\"],\"user\":{\"uid\":-1}}," ROOT "}", "uid"},
-        {"{\"process\":{\"args\":[\"sh\"],\"capabilities\":{\"bounding\":[\"CAP_NOPE\"]}}," ROOT "}",
-         "unknown capability CAP_NOPE"},
-        {"{\"process\":{\"args\":[\"sh\"],\"rlimits\":[{\"type\":\"RLIMIT_X\",\"soft\":1,\"hard\":1}]}," ROOT "}",
-         "unknown rlimit type 'RLIMIT_X'"},
-        {"{" PROC "," ROOT ",\"mounts\":[{\"destination\":\"tmp\"}]}", "not absolute"},
-        {"{" PROC "," ROOT ",\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\"}]}", "has no source"},
-        {"{" PROC "," ROOT ",\"linux\":{\"namespaces\":[{\"type\":\"time2\"}]}}", "unknown namespace"},
-        {"{" PROC "," ROOT ",\"linux\":{\"resources\":{\"memory\":{\"limit\":\"1g\"}}}}",
-         "linux.resources.memory.limit must be an integer"},
-        {"{" PROC "," ROOT ",\"annotations\":{\"org.kedge.rootfs.lowerdirs\":\"/a\","
-         "\"org.kedge.rootfs.upperdir\":\"/u\"}}", "go together"},
-        {"{" PROC "," ROOT ",\"linux\":{\"resources\":{\"devices\":[{\"type\":\"x\"}]}}}",
-         "invalid device type 'x'"},
-        {"{" PROC "," ROOT ",\"linux\":{\"resources\":{\"devices\":[{\"access\":\"rwx\"}]}}}",
-         "invalid device access 'rwx'"},
-        {"{" PROC "," ROOT ",\"linux\":{\"resources\":{\"devices\":[{\"major\":-2}]}}}",
-         "devices[].major must be an integer"},
-        {"{" PROC "," ROOT ",\"linux\":{\"resources\":{\"devices\":{}}}}",
-         "linux.resources.devices must be an array"},
-        {"[1]", "must be an object"},
-        {"{", "line 1"},
+    {"{" PROC "," ROOT "}", NULL},
+    {"{" ROOT "}", "no process"},
+    {"{\"process\":{\"args\":[]}," ROOT "}", "process.args is empty"},
+    {"{\"process\":{\"args\":\"sh\"}," ROOT "}", "process.args must be an array"},
+    {"{\"process\":{\"args\":[1]}," ROOT "}", "array of strings"},
+    {"{" PROC "}", "no root.path"},
+    {"{" PROC "," ROOT ",\"hostname\":5}", "hostname must be a string"},
+    {"{\"process\":{\"args\":[\"sh\"],\"cwd\":\"tmp\"}," ROOT "}", "not absolute"},
+    {"{\"process\":{\"args\":[\"sh\"],\"user\":{\"uid\":-1}}," ROOT "}", "uid"},
+    {"{\"process\":{\"args\":[\"sh\"],\"capabilities\":{\"bounding\":[\"CAP_NOPE\"]}}," ROOT "}",
+     "unknown capability CAP_NOPE"},
+    {"{\"process\":{\"args\":[\"sh\"],\"rlimits\":[{\"type\":\"RLIMIT_X\",\"soft\":1,\"hard\":1}]}"
+     "," ROOT "}",
+     "unknown rlimit type 'RLIMIT_X'"},
+    {"{" PROC "," ROOT ",\"mounts\":[{\"destination\":\"tmp\"}]}", "not absolute"},
+    {"{" PROC "," ROOT ",\"mounts\":[{\"destination\":\"/x\",\"type\":\"bind\"}]}",
+     "has no source"},
+    {"{" PROC "," ROOT ",\"linux\":{\"namespaces\":[{\"type\":\"time2\"}]}}", "unknown namespace"},
+    {"{" PROC "," ROOT ",\"linux\":{\"resources\":{\"memory\":{\"limit\":\"1g\"}}}}",
+     "linux.resources.memory.limit must be an integer"},
+    {"{" PROC "," ROOT ",\"annotations\":{\"org.kedge.rootfs.lowerdirs\":\"/a\","
+     "\"org.kedge.rootfs.upperdir\":\"/u\"}}",
+     "go together"},
+    {"{" PROC "," ROOT ",\"linux\":{\"resources\":{\"devices\":[{\"type\":\"x\"}]}}}",
+     "invalid device type 'x'"},
+    {"{" PROC "," ROOT ",\"linux\":{\"resources\":{\"devices\":[{\"access\":\"rwx\"}]}}}",
+     "invalid device access 'rwx'"},
+    {"{" PROC "," ROOT ",\"linux\":{\"resources\":{\"devices\":[{\"major\":-2}]}}}",
+     "devices[].major must be an integer"},
+    {"{" PROC "," ROOT ",\"linux\":{\"resources\":{\"devices\":{}}}}",
+     "linux.resources.devices must be an array"},
+    {"[1]", "must be an object"},
+    {"{", "line 1"},
 };
 
 static void test_table(void **state)
@@ -69,25 +72,26 @@ static void test_table(void **state)
 }
 
 static const char full[] =
-        "{\"ociVersion\":\"1.0.2\",\"process\":{\"terminal\":true,\"consoleSize\":{\"height\":40,"
-        "\"width\":100},\"user\":{\"uid\":1000,\"gid\":100,\"additionalGids\":[10,20]},"
-        "\"args\":[\"sh\",\"-c\",\"true\"],\"env\":[\"PATH=/bin\",\"A=b\"],\"cwd\":\"/work\","
-        "\"capabilities\":{\"bounding\":[\"CAP_CHOWN\",\"CAP_KILL\"],\"effective\":[\"kill\"]},"
-        "\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1048576,\"soft\":1024}],"
-        "\"noNewPrivileges\":true},"
-        "\"root\":{\"path\":\"rootfs\",\"readonly\":true},\"hostname\":\"box\","
-        "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\","
-        "\"options\":[\"nosuid\",\"noexec\",\"nodev\"]},"
-        "{\"destination\":\"/dev/pts\",\"type\":\"devpts\",\"source\":\"devpts\",\"options\":"
-        "[\"nosuid\",\"newinstance\",\"ptmxmode=0666\",\"mode=0620\"]},"
-        "{\"destination\":\"/data\",\"source\":\"/srv\",\"options\":[\"rbind\",\"ro\",\"rprivate\"]}],"
-        "\"annotations\":{\"org.kedge.rootfs.lowerdirs\":\"/l2:/l1\","
-        "\"org.kedge.rootfs.upperdir\":\"/u\",\"org.kedge.rootfs.workdir\":\"/w\"},"
-        "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\",\"path\":\"/proc/1/ns/net\"},"
-        "{\"type\":\"mount\"}],\"cgroupsPath\":\"kedge/abc\",\"resources\":{\"memory\":"
-        "{\"limit\":67108864,\"swap\":-1},\"cpu\":{\"shares\":512,\"quota\":50000,\"period\":100000},"
-        "\"pids\":{\"limit\":100}},\"maskedPaths\":[\"/proc/kcore\"],\"readonlyPaths\":[\"/proc/sys\"],"
-        "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\"}}}";
+    "{\"ociVersion\":\"1.0.2\",\"process\":{\"terminal\":true,\"consoleSize\":{\"height\":40,"
+    "\"width\":100},\"user\":{\"uid\":1000,\"gid\":100,\"additionalGids\":[10,20]},"
+    "\"args\":[\"sh\",\"-c\",\"true\"],\"env\":[\"PATH=/bin\",\"A=b\"],\"cwd\":\"/work\","
+    "\"capabilities\":{\"bounding\":[\"CAP_CHOWN\",\"CAP_KILL\"],\"effective\":[\"kill\"]},"
+    "\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1048576,\"soft\":1024}],"
+    "\"noNewPrivileges\":true},"
+    "\"root\":{\"path\":\"rootfs\",\"readonly\":true},\"hostname\":\"box\","
+    "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\","
+    "\"options\":[\"nosuid\",\"noexec\",\"nodev\"]},"
+    "{\"destination\":\"/dev/pts\",\"type\":\"devpts\",\"source\":\"devpts\",\"options\":"
+    "[\"nosuid\",\"newinstance\",\"ptmxmode=0666\",\"mode=0620\"]},"
+    "{\"destination\":\"/data\",\"source\":\"/srv\",\"options\":[\"rbind\",\"ro\",\"rprivate\"]}],"
+    "\"annotations\":{\"org.kedge.rootfs.lowerdirs\":\"/l2:/l1\","
+    "\"org.kedge.rootfs.upperdir\":\"/u\",\"org.kedge.rootfs.workdir\":\"/w\"},"
+    "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\",\"path\":\"/proc/1/ns/"
+    "net\"},"
+    "{\"type\":\"mount\"}],\"cgroupsPath\":\"kedge/abc\",\"resources\":{\"memory\":"
+    "{\"limit\":67108864,\"swap\":-1},\"cpu\":{\"shares\":512,\"quota\":50000,\"period\":100000},"
+    "\"pids\":{\"limit\":100}},\"maskedPaths\":[\"/proc/kcore\"],\"readonlyPaths\":[\"/proc/sys\"],"
+    "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\"}}}";
 
 static void test_full(void **state)
 {
@@ -148,10 +152,10 @@ static void test_devices(void **state)
 {
         (void)state;
         static const char json[] =
-                "{" PROC "," ROOT ",\"linux\":{\"resources\":{\"devices\":["
-                "{\"allow\":false,\"access\":\"rwm\"},"
-                "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rw\"},"
-                "{\"allow\":true,\"type\":\"b\",\"major\":8,\"access\":\"m\"}]}}}";
+            "{" PROC "," ROOT ",\"linux\":{\"resources\":{\"devices\":["
+            "{\"allow\":false,\"access\":\"rwm\"},"
+            "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rw\"},"
+            "{\"allow\":true,\"type\":\"b\",\"major\":8,\"access\":\"m\"}]}}}";
         struct rt_spec s;
         struct kerr err = {0};
         assert_int_equal(rt_spec_parse(json, strlen(json), "/b", &s, &err), 0);
@@ -192,10 +196,10 @@ static void test_caps_names(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_table),
-                cmocka_unit_test(test_full),
-                cmocka_unit_test(test_caps_names),
-                cmocka_unit_test(test_devices),
+            cmocka_unit_test(test_table),
+            cmocka_unit_test(test_full),
+            cmocka_unit_test(test_caps_names),
+            cmocka_unit_test(test_devices),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -82,10 +82,10 @@ static void test_relative_root(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_open_layout_and_id),
-                cmocka_unit_test(test_second_open_is_refused),
-                cmocka_unit_test(test_newer_schema_refused),
-                cmocka_unit_test(test_relative_root),
+            cmocka_unit_test(test_open_layout_and_id),
+            cmocka_unit_test(test_second_open_is_refused),
+            cmocka_unit_test(test_newer_schema_refused),
+            cmocka_unit_test(test_relative_root),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

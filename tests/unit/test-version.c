@@ -14,21 +14,21 @@ static void test_split(void **state)
                 bool versioned;
                 int major, minor;
         } cases[] = {
-                {"/_ping", "/_ping", false, 1, 51},
-                {"/v1.24/_ping", "/_ping", true, 1, 24},
-                {"/v1.32/version", "/version", true, 1, 32},
-                {"/v1.51/info", "/info", true, 1, 51},
-                {"/v9.99/_ping", "/_ping", true, 1, 51},  /* too new: current */
-                {"/v1.12/_ping", "/_ping", true, 1, 12},  /* old: accepted as is */
-                {"/v1.47/volumes", "/volumes", true, 1, 47},
-                {"/v1.4x/_ping", "/v1.4x/_ping", false, 1, 51},
-                {"/v1/_ping", "/v1/_ping", false, 1, 51},
-                {"/v.1/_ping", "/v.1/_ping", false, 1, 51},
-                {"/v1./_ping", "/v1./_ping", false, 1, 51},
-                {"/v1.2.3/_ping", "/v1.2.3/_ping", false, 1, 51},
-                {"/v12345.1/_ping", "/v12345.1/_ping", false, 1, 51},
-                {"/volumes", "/volumes", false, 1, 51},
-                {"/v1.40", "/", true, 1, 40},
+            {"/_ping", "/_ping", false, 1, 51},
+            {"/v1.24/_ping", "/_ping", true, 1, 24},
+            {"/v1.32/version", "/version", true, 1, 32},
+            {"/v1.51/info", "/info", true, 1, 51},
+            {"/v9.99/_ping", "/_ping", true, 1, 51}, /* too new: current */
+            {"/v1.12/_ping", "/_ping", true, 1, 12}, /* old: accepted as is */
+            {"/v1.47/volumes", "/volumes", true, 1, 47},
+            {"/v1.4x/_ping", "/v1.4x/_ping", false, 1, 51},
+            {"/v1/_ping", "/v1/_ping", false, 1, 51},
+            {"/v.1/_ping", "/v.1/_ping", false, 1, 51},
+            {"/v1./_ping", "/v1./_ping", false, 1, 51},
+            {"/v1.2.3/_ping", "/v1.2.3/_ping", false, 1, 51},
+            {"/v12345.1/_ping", "/v12345.1/_ping", false, 1, 51},
+            {"/volumes", "/volumes", false, 1, 51},
+            {"/v1.40", "/", true, 1, 40},
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
                 struct api_version v;
@@ -63,8 +63,8 @@ static void test_compare(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_split),
-                cmocka_unit_test(test_compare),
+            cmocka_unit_test(test_split),
+            cmocka_unit_test(test_compare),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -323,8 +323,8 @@ static bool attachable(enum container_state st)
 }
 
 int container_attach(struct engine *e, struct container *c, int fd, const char *extra,
-                            size_t extra_len, const struct attach_opts *o, void (*done)(void *cls),
-                            void *cls, struct kerr *err)
+                     size_t extra_len, const struct attach_opts *o, void (*done)(void *cls),
+                     void *cls, struct kerr *err)
 {
         struct attach_session *s = xnew0(struct attach_session);
         s->e = e;

@@ -25,11 +25,11 @@
 /* Fields of the create body that make up Config (the rest are HostConfig
  * and NetworkingConfig). */
 static const char *const config_keys[] = {
-        "Hostname",  "Domainname", "User",        "AttachStdin", "AttachStdout",
-        "AttachStderr", "ExposedPorts", "Tty",    "OpenStdin",   "StdinOnce",
-        "Env",       "Cmd",        "Healthcheck", "ArgsEscaped", "Image",
-        "Volumes",   "WorkingDir", "Entrypoint",  "NetworkDisabled", "MacAddress",
-        "OnBuild",   "Labels",     "StopSignal",  "StopTimeout", "Shell",
+    "Hostname",     "Domainname",   "User",        "AttachStdin",     "AttachStdout",
+    "AttachStderr", "ExposedPorts", "Tty",         "OpenStdin",       "StdinOnce",
+    "Env",          "Cmd",          "Healthcheck", "ArgsEscaped",     "Image",
+    "Volumes",      "WorkingDir",   "Entrypoint",  "NetworkDisabled", "MacAddress",
+    "OnBuild",      "Labels",       "StopSignal",  "StopTimeout",     "Shell",
 };
 
 static void new_id(char out[65])
@@ -42,12 +42,12 @@ static void new_id(char out[65])
 }
 
 /* Type checks clients get a 400 for, instead of a later surprise. */
-static int check_type(json_t *obj, const char *key, json_type want, bool nullable,
-                      struct kerr *err)
+static int check_type(json_t *obj, const char *key, json_type want, bool nullable, struct kerr *err)
 {
         json_t *v = json_object_get(obj, key);
         if (!v || (nullable && json_is_null(v)) || json_typeof(v) == want ||
-            (want == JSON_TRUE && json_is_boolean(v)) || (want == JSON_INTEGER && json_is_number(v)))
+            (want == JSON_TRUE && json_is_boolean(v)) ||
+            (want == JSON_INTEGER && json_is_number(v)))
                 return 0;
         return kerr_set(err, KERR_INVALID, EINVAL, "invalid type for field '%s'", key);
 }
@@ -57,17 +57,21 @@ static int validate_types(json_t *config, json_t *hc, struct kerr *err)
         static const struct {
                 const char *key;
                 json_type type;
-        } cfg[] = {{"Hostname", JSON_STRING},    {"User", JSON_STRING},     {"Env", JSON_ARRAY},
-                   {"Cmd", JSON_ARRAY},           {"Entrypoint", JSON_ARRAY}, {"Image", JSON_STRING},
-                   {"WorkingDir", JSON_STRING},   {"Labels", JSON_OBJECT},  {"Tty", JSON_TRUE},
-                   {"OpenStdin", JSON_TRUE},      {"StopSignal", JSON_STRING},
-                   {"Domainname", JSON_STRING},   {"Volumes", JSON_OBJECT}},
-          host[] = {{"Binds", JSON_ARRAY},        {"Tmpfs", JSON_OBJECT},   {"Mounts", JSON_ARRAY},
-                    {"CapAdd", JSON_ARRAY},       {"CapDrop", JSON_ARRAY},  {"GroupAdd", JSON_ARRAY},
-                    {"ExtraHosts", JSON_ARRAY},   {"AutoRemove", JSON_TRUE}, {"Privileged", JSON_TRUE},
-                    {"ReadonlyRootfs", JSON_TRUE}, {"NetworkMode", JSON_STRING},
-                    {"Init", JSON_TRUE},          {"RestartPolicy", JSON_OBJECT},
-                    {"LogConfig", JSON_OBJECT},   {"SecurityOpt", JSON_ARRAY}};
+        } cfg[] = {{"Hostname", JSON_STRING},   {"User", JSON_STRING},
+                   {"Env", JSON_ARRAY},         {"Cmd", JSON_ARRAY},
+                   {"Entrypoint", JSON_ARRAY},  {"Image", JSON_STRING},
+                   {"WorkingDir", JSON_STRING}, {"Labels", JSON_OBJECT},
+                   {"Tty", JSON_TRUE},          {"OpenStdin", JSON_TRUE},
+                   {"StopSignal", JSON_STRING}, {"Domainname", JSON_STRING},
+                   {"Volumes", JSON_OBJECT}},
+          host[] = {{"Binds", JSON_ARRAY},          {"Tmpfs", JSON_OBJECT},
+                    {"Mounts", JSON_ARRAY},         {"CapAdd", JSON_ARRAY},
+                    {"CapDrop", JSON_ARRAY},        {"GroupAdd", JSON_ARRAY},
+                    {"ExtraHosts", JSON_ARRAY},     {"AutoRemove", JSON_TRUE},
+                    {"Privileged", JSON_TRUE},      {"ReadonlyRootfs", JSON_TRUE},
+                    {"NetworkMode", JSON_STRING},   {"Init", JSON_TRUE},
+                    {"RestartPolicy", JSON_OBJECT}, {"LogConfig", JSON_OBJECT},
+                    {"SecurityOpt", JSON_ARRAY}};
         for (size_t i = 0; i < ARRAY_SIZE(cfg); i++)
                 if (check_type(config, cfg[i].key, cfg[i].type, true, err) < 0)
                         return -EINVAL;
@@ -81,7 +85,7 @@ static int validate_types(json_t *config, json_t *hc, struct kerr *err)
         for (size_t k = 0; k < ARRAY_SIZE(arrays); k++)
                 if ((a = json_object_get(k < 3 ? config : hc, arrays[k])) && json_is_array(a))
                         json_array_foreach(a, i, v) if (!json_is_string(v)) return kerr_set(
-                                err, KERR_INVALID, EINVAL, "invalid type for field '%s'", arrays[k]);
+                            err, KERR_INVALID, EINVAL, "invalid type for field '%s'", arrays[k]);
         return 0;
 }
 
@@ -105,7 +109,8 @@ static int validate_host_config(struct engine *e, json_t *hc, json_t *warnings, 
                 return kerr_set(err, KERR_INVALID, EINVAL, "Minimum memory limit allowed is 6MB");
         json_int_t res = json_integer_value(json_object_get(hc, "MemoryReservation"));
         if (res > 0 && res < 6 * 1024 * 1024)
-                return kerr_set(err, KERR_INVALID, EINVAL, "Minimum memory reservation allowed is 6MB");
+                return kerr_set(err, KERR_INVALID, EINVAL,
+                                "Minimum memory reservation allowed is 6MB");
         if (mem > 0 && res > 0 && mem < res)
                 return kerr_set(err, KERR_INVALID, EINVAL,
                                 "Minimum memory limit can not be less than memory reservation "
@@ -116,9 +121,10 @@ static int validate_host_config(struct engine *e, json_t *hc, json_t *warnings, 
                                 "Minimum memoryswap limit should be larger than memory limit, see "
                                 "usage");
         if (swap > 0 && mem == 0)
-                return kerr_set(err, KERR_INVALID, EINVAL,
-                                "You should always set the Memory limit when using Memoryswap limit, "
-                                "see usage");
+                return kerr_set(
+                    err, KERR_INVALID, EINVAL,
+                    "You should always set the Memory limit when using Memoryswap limit, "
+                    "see usage");
         json_int_t nano = json_integer_value(json_object_get(hc, "NanoCpus"));
         if (nano < 0 || (nano > 0 && nano > (json_int_t)e->host.ncpu * 1000000000))
                 return kerr_set(err, KERR_INVALID, EINVAL,
@@ -133,14 +139,15 @@ static int validate_host_config(struct engine *e, json_t *hc, json_t *warnings, 
                                 "Conflicting options: Nano CPUs and CPU Quota cannot both be set");
         json_t *rp = json_object_get(hc, "RestartPolicy");
         const char *rpn = json_get_str(rp, "Name");
-        if (json_is_true(json_object_get(hc, "AutoRemove")) && rpn && rpn[0] && strcmp(rpn, "no") != 0)
+        if (json_is_true(json_object_get(hc, "AutoRemove")) && rpn && rpn[0] &&
+            strcmp(rpn, "no") != 0)
                 return kerr_set(err, KERR_INVALID, EINVAL,
                                 "can't create 'AutoRemove' container with restart policy");
         const char *net = json_get_str(hc, "NetworkMode");
         if (!net || !net[0] || strcmp(net, "default") == 0 || strcmp(net, "bridge") == 0) {
                 json_array_append_new(
-                        warnings, json_string("kedge has no bridge networking yet: the container "
-                                              "gets its own network namespace with only loopback"));
+                    warnings, json_string("kedge has no bridge networking yet: the container "
+                                          "gets its own network namespace with only loopback"));
         } else if (strcmp(net, "none") != 0 && strcmp(net, "host") != 0) {
                 return kerr_set(err, KERR_NOT_FOUND, ENOENT, "network %s not found", net);
         }
@@ -163,17 +170,19 @@ static int check_security_opt(const char *opt, struct kerr *err)
         static const struct {
                 const char *key, *truth, *why;
         } unapplied[] = {
-                {"seccomp", "unconfined", "kedge loads no seccomp filter yet"},
-                {"apparmor", "unconfined", "kedge loads no AppArmor profile"},
-                {"label", "disable", "kedge sets no SELinux label"},
-                {"systempaths", NULL, "kedge always masks its /proc and /sys paths"},
+            {"seccomp", "unconfined", "kedge loads no seccomp filter yet"},
+            {"apparmor", "unconfined", "kedge loads no AppArmor profile"},
+            {"label", "disable", "kedge sets no SELinux label"},
+            {"systempaths", NULL, "kedge always masks its /proc and /sys paths"},
         };
         if (klen == strlen("no-new-privileges") && strncmp(opt, "no-new-privileges", klen) == 0) {
                 if (!val || strcmp(val, "true") == 0 || strcmp(val, "false") == 0)
                         return 0;
-                return kerr_set(err, KERR_INVALID, EINVAL,
-                                "invalid --security-opt: \"%.64s\": no-new-privileges takes true or "
-                                "false", opt);
+                return kerr_set(
+                    err, KERR_INVALID, EINVAL,
+                    "invalid --security-opt: \"%.64s\": no-new-privileges takes true or "
+                    "false",
+                    opt);
         }
         for (size_t i = 0; i < ARRAY_SIZE(unapplied); i++) {
                 if (strlen(unapplied[i].key) != klen || strncmp(opt, unapplied[i].key, klen) != 0)
@@ -181,12 +190,10 @@ static int check_security_opt(const char *opt, struct kerr *err)
                 if (val && unapplied[i].truth && strcmp(val, unapplied[i].truth) == 0)
                         return 0;
                 /* The value is not quoted: a seccomp profile is a whole JSON document. */
-                return kerr_set(err, KERR_INVALID, EINVAL,
-                                "security option \"%s\" is not supported: %s%s%s%s",
-                                unapplied[i].key, unapplied[i].why,
-                                unapplied[i].truth ? " (accepted: " : "",
-                                unapplied[i].truth ? unapplied[i].truth : "",
-                                unapplied[i].truth ? ")" : "");
+                return kerr_set(
+                    err, KERR_INVALID, EINVAL, "security option \"%s\" is not supported: %s%s%s%s",
+                    unapplied[i].key, unapplied[i].why, unapplied[i].truth ? " (accepted: " : "",
+                    unapplied[i].truth ? unapplied[i].truth : "", unapplied[i].truth ? ")" : "");
         }
         return kerr_set(err, KERR_INVALID, EINVAL, "invalid --security-opt: \"%.*s\"",
                         (int)(klen > 64 ? 64 : klen), opt);
@@ -199,7 +206,8 @@ static int validate_isolation(json_t *hc, struct kerr *err)
         size_t i;
         if (opts && !json_is_array(opts) && !json_is_null(opts))
                 return kerr_set(err, KERR_INVALID, EINVAL, "invalid type for field 'SecurityOpt'");
-        json_array_foreach(opts, i, v) {
+        json_array_foreach(opts, i, v)
+        {
                 if (!json_is_string(v))
                         return kerr_set(err, KERR_INVALID, EINVAL,
                                         "invalid type for field 'SecurityOpt'");
@@ -253,8 +261,9 @@ static void merge_image_config(json_t *config, json_t *image)
                         json_object_set(config, if_empty[i], iv);
         }
         /* dockerd's rule: the image's order, the user's value in place. */
-        json_object_set_new(config, "Env",
-                            env_merge(json_object_get(image, "Env"), json_object_get(config, "Env")));
+        json_object_set_new(
+            config, "Env",
+            env_merge(json_object_get(image, "Env"), json_object_get(config, "Env")));
         json_t *labels = json_object();
         json_object_update(labels, json_object_get(image, "Labels"));
         json_object_update(labels, json_object_get(config, "Labels"));
@@ -270,14 +279,15 @@ static void merge_image_config(json_t *config, json_t *image)
         }
         if (empty_array(json_object_get(config, "Entrypoint"))) {
                 if (empty_array(json_object_get(config, "Cmd")))
-                        json_object_set(config, "Cmd", json_object_get(image, "Cmd")
-                                                               ? json_object_get(image, "Cmd")
-                                                               : json_null());
+                        json_object_set(config, "Cmd",
+                                        json_object_get(image, "Cmd")
+                                            ? json_object_get(image, "Cmd")
+                                            : json_null());
                 if (!json_is_array(json_object_get(config, "Entrypoint")))
                         json_object_set(config, "Entrypoint",
                                         json_object_get(image, "Entrypoint")
-                                                ? json_object_get(image, "Entrypoint")
-                                                : json_null());
+                                            ? json_object_get(image, "Entrypoint")
+                                            : json_null());
         }
         merge_healthcheck(config, json_object_get(image, "Healthcheck"));
 }
@@ -297,13 +307,16 @@ static void fill_host_config_defaults(json_t *hc)
                                    json_is_object(cfg) ? json_incref(cfg) : json_object()));
         }
         if (!json_is_object(json_object_get(hc, "RestartPolicy")))
-                json_set(hc, "RestartPolicy", json_pack("{ss si}", "Name", "no", "MaximumRetryCount", 0));
-        static const char *const arrays[] = {"Binds", "CapAdd", "CapDrop", "Dns", "DnsOptions",
-                                             "DnsSearch", "ExtraHosts", "Links", "SecurityOpt"};
+                json_set(hc, "RestartPolicy",
+                         json_pack("{ss si}", "Name", "no", "MaximumRetryCount", 0));
+        static const char *const arrays[] = {"Binds",      "CapAdd",     "CapDrop",
+                                             "Dns",        "DnsOptions", "DnsSearch",
+                                             "ExtraHosts", "Links",      "SecurityOpt"};
         for (size_t i = 0; i < ARRAY_SIZE(arrays); i++)
                 if (!json_object_get(hc, arrays[i]))
                         json_set(hc, arrays[i], json_null());
-        if (!json_object_get(hc, "ShmSize") || json_integer_value(json_object_get(hc, "ShmSize")) <= 0)
+        if (!json_object_get(hc, "ShmSize") ||
+            json_integer_value(json_object_get(hc, "ShmSize")) <= 0)
                 json_set_int(hc, "ShmSize", 64 * 1024 * 1024);
 }
 
@@ -311,10 +324,11 @@ static int pick_name(struct engine *e, const char *name, char *out, size_t size,
 {
         if (name && name[0]) {
                 if (!names_valid(name))
-                        return kerr_set(err, KERR_INVALID, EINVAL,
-                                        "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] "
-                                        "are allowed",
-                                        name);
+                        return kerr_set(
+                            err, KERR_INVALID, EINVAL,
+                            "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] "
+                            "are allowed",
+                            name);
                 snprintf(out, size, "%s", name[0] == '/' ? name + 1 : name);
                 char other[65];
                 if (container_name_taken(e, out, other))
@@ -349,10 +363,11 @@ static int make_dir(struct engine *e, struct container *c, struct kerr *err)
 }
 
 struct container *container_create(struct engine *e, const char *name, json_t *body,
-                                          json_t *warnings, struct kerr *err)
+                                   json_t *warnings, struct kerr *err)
 {
         if (!json_is_object(body)) {
-                kerr_set(err, KERR_INVALID, EINVAL, "config cannot be empty in order to create a container");
+                kerr_set(err, KERR_INVALID, EINVAL,
+                         "config cannot be empty in order to create a container");
                 return NULL;
         }
         _cleanup_json_ json_t *config = json_object();

@@ -15,8 +15,8 @@
 #include <string.h>
 
 const char *const container_filter_keys[] = {
-        "ancestor", "before", "exited", "id",      "isolation", "label",   "name",   "status",
-        "health",   "since",  "volume", "network", "is-task",   "publish", "expose", NULL};
+    "ancestor", "before", "exited", "id",      "isolation", "label",   "name",   "status",
+    "health",   "since",  "volume", "network", "is-task",   "publish", "expose", NULL};
 
 /* --- value checks, in dockerd's words --- */
 
@@ -30,7 +30,8 @@ static int parse_exited(struct container_filter *cf, struct kerr *err)
                         return kerr_set(err, KERR_INVALID, EINVAL,
                                         "invalid filter 'exited=%s': strconv.Atoi: parsing \"%s\": "
                                         "%s",
-                                        v, v, r == -ERANGE ? "value out of range" : "invalid syntax");
+                                        v, v,
+                                        r == -ERANGE ? "value out of range" : "invalid syntax");
                 if (!cf->exited)
                         cf->exited = json_array();
                 json_array_append_new(cf->exited, json_integer(code));
@@ -47,18 +48,19 @@ static int check_choices(const struct filters *f, const char *key, const char *w
                 for (size_t k = 0; choices[k]; k++)
                         ok |= strcmp(choices[k], v) == 0;
                 if (!ok)
-                        return kerr_set(err, KERR_INVALID, EINVAL,
-                                        "invalid filter '%s=%s': invalid value for %s (%s): must be "
-                                        "one of %s",
-                                        key, v, what, v, joined);
+                        return kerr_set(
+                            err, KERR_INVALID, EINVAL,
+                            "invalid filter '%s=%s': invalid value for %s (%s): must be "
+                            "one of %s",
+                            key, v, what, v, joined);
         }
         return 0;
 }
 
 static int check_states(const struct filters *f, struct kerr *err)
 {
-        static const char *const states[] = {"created", "running", "paused", "restarting",
-                                             "removing", "exited", "dead", NULL};
+        static const char *const states[] = {"created",  "running", "paused", "restarting",
+                                             "removing", "exited",  "dead",   NULL};
         static const char *const health[] = {"none", "starting", "healthy", "unhealthy", NULL};
         if (check_choices(f, "status", "state", states,
                           "created, running, paused, restarting, removing, exited, dead", err) < 0)
@@ -68,8 +70,8 @@ static int check_states(const struct filters *f, struct kerr *err)
 }
 
 /* One port number of a range at p (len bytes); moby's parsePortNumber. */
-static int port_number(const char *key, const char *v, const char *what, const char *p,
-                       size_t len, unsigned *ret, struct kerr *err)
+static int port_number(const char *key, const char *v, const char *what, const char *p, size_t len,
+                       unsigned *ret, struct kerr *err)
 {
         unsigned long n = 0;
         const char *why = len == 0 ? "value is empty" : NULL;
@@ -102,8 +104,8 @@ static int parse_port_range(const char *key, const char *v, struct container_por
         if (port_number(key, v, "start", v, slen, &ret->start, err) < 0)
                 return -EINVAL;
         ret->end = ret->start;
-        if (v[slen] == '-' && port_number(key, v, "end", v + slen + 1, nlen - slen - 1,
-                                          &ret->end, err) < 0)
+        if (v[slen] == '-' &&
+            port_number(key, v, "end", v + slen + 1, nlen - slen - 1, &ret->end, err) < 0)
                 return -EINVAL;
         if (ret->end < ret->start)
                 return kerr_set(err, KERR_INVALID, EINVAL,
@@ -118,8 +120,8 @@ static int parse_port_range(const char *key, const char *v, struct container_por
         return 0;
 }
 
-static int parse_ports(const struct filters *f, const char *key,
-                       struct container_port_range **ret, size_t *ret_n, struct kerr *err)
+static int parse_ports(const struct filters *f, const char *key, struct container_port_range **ret,
+                       size_t *ret_n, struct kerr *err)
 {
         size_t n = filters_count(f, key);
         *ret = n ? xzalloc(n * sizeof(**ret)) : NULL;
@@ -216,7 +218,7 @@ json_t *container_filter_mounts(const json_t *hc)
                 _cleanup_free_ char *src = xstrndup(b, (size_t)(c1 - b));
                 const char *c2 = strchr(c1 + 1, ':');
                 _cleanup_free_ char *dst =
-                        c2 ? xstrndup(c1 + 1, (size_t)(c2 - c1 - 1)) : xstrdup(c1 + 1);
+                    c2 ? xstrndup(c1 + 1, (size_t)(c2 - c1 - 1)) : xstrdup(c1 + 1);
                 const char *mode = c2 ? c2 + 1 : "";
                 bool ro = strncmp(mode, "ro", 2) == 0 || strstr(mode, ",ro");
                 add_mount(out, "bind", src, dst, mode, !ro);
@@ -292,8 +294,8 @@ static bool ports_match(const struct container_filter *cf, const json_t *config)
                 char *end;
                 unsigned long port = strtoul(key, &end, 10);
                 const char *proto = *end == '/' ? end + 1 : "tcp";
-                if (end != key && port <= 65535 && port_in(cf->expose, cf->nexpose, (unsigned)port,
-                                                           proto))
+                if (end != key && port <= 65535 &&
+                    port_in(cf->expose, cf->nexpose, (unsigned)port, proto))
                         return true;
         }
         return false;

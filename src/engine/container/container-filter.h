@@ -38,10 +38,10 @@ struct container_port_range {
 
 struct container_filter {
         struct filters f;
-        int is_task;          /* -1: not filtered */
-        json_t *exited;       /* exit codes; NULL: not filtered */
-        json_t *ids;          /* full IDs id= selects; NULL: not filtered */
-        json_t *images;       /* image IDs ancestor= selects; NULL: not filtered */
+        int is_task;    /* -1: not filtered */
+        json_t *exited; /* exit codes; NULL: not filtered */
+        json_t *ids;    /* full IDs id= selects; NULL: not filtered */
+        json_t *images; /* image IDs ancestor= selects; NULL: not filtered */
         struct container_port_range *publish, *expose;
         size_t npublish, nexpose;
 };

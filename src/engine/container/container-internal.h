@@ -15,7 +15,7 @@ struct container {
          * either. */
         char *name; /* without the leading '/' */
         /* Fixed at create. */
-        char *image_id; /* sha256:... */
+        char *image_id;  /* sha256:... */
         char *image_ref; /* as the client wrote it */
         int64_t created_ns;
         json_t *config;      /* Docker Config */

@@ -68,8 +68,7 @@ static void resolve_ancestors(struct engine *e, struct container_filter *cf)
 }
 
 static int list_ctx_init(struct engine *e, const struct container_list_opts *o,
-                         struct container **list, size_t n, struct list_ctx *x,
-                         struct kerr *err)
+                         struct container **list, size_t n, struct list_ctx *x, struct kerr *err)
 {
         *x = (struct list_ctx){.all = o->all, .limit = o->limit, .now = timestamp_now_ns()};
         if (container_filter_parse(o->filters, &x->cf, err) < 0)
@@ -178,12 +177,11 @@ static json_t *summary_of(const struct list_snap *s)
         _cleanup_free_ char *cmd = command_of(s->config);
         json_t *labels = json_object_get(s->config, "Labels");
         const char *mode = json_get_str(s->host_config, "NetworkMode");
-        return json_pack("{ss s[s+] ss ss ss sI s[] so ss ss s{ss} s{so} so}", "Id", s->id,
-                         "Names", "/", s->name, "Image", s->image_ref, "ImageID", s->image_id,
-                         "Command", cmd, "Created", (json_int_t)(s->created_ns / 1000000000),
-                         "Ports", "Labels",
-                         json_is_object(labels) ? json_incref(labels) : json_object(), "State",
-                         container_state_name(s->state), "Status", s->status, "HostConfig",
+        return json_pack("{ss s[s+] ss ss ss sI s[] so ss ss s{ss} s{so} so}", "Id", s->id, "Names",
+                         "/", s->name, "Image", s->image_ref, "ImageID", s->image_id, "Command",
+                         cmd, "Created", (json_int_t)(s->created_ns / 1000000000), "Ports",
+                         "Labels", json_is_object(labels) ? json_incref(labels) : json_object(),
+                         "State", container_state_name(s->state), "Status", s->status, "HostConfig",
                          "NetworkMode", mode ? mode : "bridge", "NetworkSettings", "Networks",
                          networks_json(s->host_config), "Mounts",
                          container_filter_mounts(s->host_config));
@@ -202,11 +200,15 @@ static int consider(struct list_ctx *x, struct container *c, size_t taken, json_
                 return -1;
         struct list_snap s;
         list_snap_init(&s, c, x->now);
-        struct container_view v = {
-                .id = s.id, .name = s.name, .image_id = s.image_id,
-                .state = container_state_name(s.state), .running = is_running(s.state),
-                .started = s.started_ns > 0, .exit_code = s.exit_code,
-                .config = s.config, .host_config = s.host_config};
+        struct container_view v = {.id = s.id,
+                                   .name = s.name,
+                                   .image_id = s.image_id,
+                                   .state = container_state_name(s.state),
+                                   .running = is_running(s.state),
+                                   .started = s.started_ns > 0,
+                                   .exit_code = s.exit_code,
+                                   .config = s.config,
+                                   .host_config = s.host_config};
         int r = 0;
         if ((v.running || x->all || x->limit > 0) && container_filter_match(&x->cf, &v)) {
                 r = x->limit > 0 && (long)taken >= x->limit ? -1 : 1;

@@ -92,8 +92,8 @@ static int shim_request(struct engine *e, struct container *c, enum shim_frame_t
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0)
-                        return kerr_set(err, KERR_INTERNAL, EPIPE,
-                                        "container %s: the shim hung up", c->id);
+                        return kerr_set(err, KERR_INTERNAL, EPIPE, "container %s: the shim hung up",
+                                        c->id);
                 have += (size_t)n;
                 struct shim_frame f;
                 int r = shim_frame_parse(in, have, sizeof(in) - SHIM_FRAME_HDR, &f);
@@ -301,8 +301,7 @@ static void write_etc_files(struct engine *e, struct container *c)
         const char *hn = json_get_str(c->config, "Hostname");
         char *text = xasprintf("%s\n", hn ? hn : c->id);
         snprintf(p, sizeof(p), "%s/hostname", dir);
-        fs_write_atomic_at_flags(e->store->root_fd, p, text, strlen(text), 0644,
-                                 FS_WRITE_NO_SYNC);
+        fs_write_atomic_at_flags(e->store->root_fd, p, text, strlen(text), 0644, FS_WRITE_NO_SYNC);
         free(text);
         struct buf hosts;
         buf_init(&hosts, 0);
@@ -340,17 +339,23 @@ static uint64_t parse_size(const char *s)
         double v = strtod(s, &end);
         uint64_t mult = 1;
         switch (*end | 0x20) {
-        case 'k': mult = 1024; break;
-        case 'm': mult = 1024 * 1024; break;
-        case 'g': mult = 1024ull * 1024 * 1024; break;
+        case 'k':
+                mult = 1024;
+                break;
+        case 'm':
+                mult = 1024 * 1024;
+                break;
+        case 'g':
+                mult = 1024ull * 1024 * 1024;
+                break;
         }
         return v > 0 ? (uint64_t)(v * (double)mult) : 0;
 }
 
 /* Spawns `kedge shim ... --defer-start`; returns once the container exists
  * (not yet exec'd) or failed. */
-static int spawn_shim(struct engine *e, struct container *c, const char *run_dir,
-                      int *ret_lifeline, struct kerr *err)
+static int spawn_shim(struct engine *e, struct container *c, const char *run_dir, int *ret_lifeline,
+                      struct kerr *err)
 {
         _cleanup_free_ char *bundle = container_path(e, c->id, NULL);
         _cleanup_free_ char *log = xasprintf("%s/%s-json.log", bundle, c->id);
@@ -400,7 +405,7 @@ static int spawn_shim(struct engine *e, struct container *c, const char *run_dir
         /* Any runtime but the built-in one (the first) is an OCI runtime the
          * shim execs; a runtime gone since create fails the start. */
         const struct engine_runtime *rt =
-                engine_runtime_find(e, json_get_str(c->host_config, "Runtime"));
+            engine_runtime_find(e, json_get_str(c->host_config, "Runtime"));
         if (!rt)
                 return kerr_set(err, KERR_INVALID, ENOENT, "unknown or invalid runtime name: %s",
                                 json_get_str(c->host_config, "Runtime"));
@@ -431,7 +436,8 @@ static int spawn_shim(struct engine *e, struct container *c, const char *run_dir
         char msg[2048];
         size_t len = 0;
         ssize_t k;
-        while (len < sizeof(msg) - 1 && (k = read(pipefd[0], msg + len, sizeof(msg) - 1 - len)) != 0) {
+        while (len < sizeof(msg) - 1 &&
+               (k = read(pipefd[0], msg + len, sizeof(msg) - 1 - len)) != 0) {
                 if (k < 0 && errno == EINTR)
                         continue;
                 if (k < 0)
@@ -667,8 +673,7 @@ int container_kill_and_wait(struct engine *e, struct container *c, struct kerr *
         return 0;
 }
 
-int container_stop(struct engine *e, struct container *c, int timeout, int sig,
-                          struct kerr *err)
+int container_stop(struct engine *e, struct container *c, int timeout, int sig, struct kerr *err)
 {
         pthread_mutex_lock(&c->lock);
         bool running = is_running(c->state);
@@ -689,8 +694,7 @@ int container_stop(struct engine *e, struct container *c, int timeout, int sig,
         return container_kill_and_wait(e, c, err);
 }
 
-int container_restart(struct engine *e, struct container *c, int timeout, int sig,
-                             struct kerr *err)
+int container_restart(struct engine *e, struct container *c, int timeout, int sig, struct kerr *err)
 {
         int r = container_stop(e, c, timeout, sig, err);
         if (r < 0 && err->kind != KERR_NOT_MODIFIED)
@@ -706,7 +710,7 @@ int container_restart(struct engine *e, struct container *c, int timeout, int si
 }
 
 int container_resize(struct engine *e, struct container *c, unsigned rows, unsigned cols,
-                            struct kerr *err)
+                     struct kerr *err)
 {
         pthread_mutex_lock(&c->lock);
         bool running = is_running(c->state);
@@ -779,8 +783,8 @@ static void restore_one(struct engine *e, struct container *c)
 {
         pthread_mutex_lock(&c->lock);
         bool was_running = is_running(c->state);
-        int shim_pidfd = was_running ? pid_open_verified(c->shim_pid, c->boot_id, c->shim_start)
-                                     : -ESRCH;
+        int shim_pidfd =
+            was_running ? pid_open_verified(c->shim_pid, c->boot_id, c->shim_start) : -ESRCH;
         if (shim_pidfd >= 0) {
                 int pidfd = pid_open_verified(c->pid, c->boot_id, c->pid_start);
                 c->pidfd = pidfd >= 0 ? pidfd : -EBADF;

@@ -33,33 +33,75 @@
 
 /* Docker's default capability set. */
 static const char *const default_caps[] = {
-        "CAP_CHOWN",  "CAP_DAC_OVERRIDE", "CAP_FSETID",   "CAP_FOWNER",           "CAP_MKNOD",
-        "CAP_NET_RAW", "CAP_SETGID",      "CAP_SETUID",   "CAP_SETFCAP",          "CAP_SETPCAP",
-        "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+    "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+    "CAP_KILL",    "CAP_AUDIT_WRITE",
 };
 
 static const char *const all_caps[] = {
-        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-        "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-        "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-        "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-        "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-        "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-        "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-        "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-        "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
 };
 
 /* moby's defaultLinuxMaskedPaths (daemon/pkg/oci/defaults.go); interrupts
  * and thermal_throttle after GHSA-6fw5-f8r9-fgfm, powercap after
  * GHSA-jq35-85cj-fj4p. */
 static const char *const masked_paths[] = {
-        "/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
-        "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi", "/proc/timer_list",
-        "/proc/timer_stats", "/sys/devices/virtual/powercap", "/sys/firmware",
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/interrupts",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/sys/devices/virtual/powercap",
+    "/sys/firmware",
 };
 static const char *const readonly_paths[] = {
-        "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
 
 static json_t *strings(const char *const *v, size_t n)
@@ -76,7 +118,8 @@ static json_t *build_masked_paths(void)
 {
         json_t *a = strings(masked_paths, ARRAY_SIZE(masked_paths));
         glob_t g;
-        if (glob("/sys/devices/system/cpu/cpu[0-9]*/thermal_throttle", GLOB_ONLYDIR, NULL, &g) == 0) {
+        if (glob("/sys/devices/system/cpu/cpu[0-9]*/thermal_throttle", GLOB_ONLYDIR, NULL, &g) ==
+            0) {
                 for (size_t i = 0; i < g.gl_pathc; i++)
                         json_array_append_new(a, json_string(g.gl_pathv[i]));
                 globfree(&g);
@@ -126,8 +169,8 @@ static bool has_all(json_t *list)
 {
         size_t i;
         json_t *v;
-        json_array_foreach(list, i, v) if (json_is_string(v) &&
-                                           strcasecmp(json_string_value(v), "ALL") == 0) return true;
+        json_array_foreach(list, i, v) if (json_is_string(v) && strcasecmp(json_string_value(v),
+                                                                           "ALL") == 0) return true;
         return false;
 }
 
@@ -183,7 +226,7 @@ static int build_caps(json_t *hc, json_t **ret, struct kerr *err)
                  * drops; ALL in CapDrop keeps only the adds; otherwise the
                  * default set plus adds minus drops. */
                 bool added = in_list(add, all_caps[k]), dropped = in_list(drop, all_caps[k]);
-                bool on = privileged || (add_all ? !explicit_in(drop, all_caps[k])
+                bool on = privileged || (add_all    ? !explicit_in(drop, all_caps[k])
                                          : drop_all ? added
                                                     : (dflt || added) && !dropped);
                 if (on)
@@ -225,7 +268,8 @@ static char *read_image_file(struct engine *e, struct container *c, const char *
                         char *data = NULL;
                         /* A whiteout (char 0/0) hides lower copies. */
                         if (S_ISREG(st.st_mode)) {
-                                int f = path_open(fd, rel, O_RDONLY | O_CLOEXEC, 0, PATH_NO_SYMLINKS);
+                                int f =
+                                    path_open(fd, rel, O_RDONLY | O_CLOEXEC, 0, PATH_NO_SYMLINKS);
                                 if (f >= 0) {
                                         fs_read_fd(f, 1 << 20, &data, NULL);
                                         close(f);
@@ -297,7 +341,8 @@ static json_t *build_mounts(struct engine *e, struct container *c, struct kerr *
          * moby's default spec: read-only unless privileged. */
         add_mount(m, "/sys/fs/cgroup", "cgroup", "cgroup",
                   json_pack("[ssss]", ro_sys ? "ro" : "rw", "nosuid", "noexec", "nodev"));
-        add_mount(m, "/dev/mqueue", "mqueue", "mqueue", json_pack("[sss]", "nosuid", "noexec", "nodev"));
+        add_mount(m, "/dev/mqueue", "mqueue", "mqueue",
+                  json_pack("[sss]", "nosuid", "noexec", "nodev"));
         add_mount(m, "/dev/shm", "tmpfs", "shm",
                   json_pack("[sssss]", "nosuid", "noexec", "nodev", "mode=1777", shmopt));
         static const char *const etc[] = {"resolv.conf", "hostname", "hosts"};
@@ -334,7 +379,7 @@ static json_t *build_devices(bool privileged)
         static const struct {
                 bool allow;
                 int major, minor;
-        } rules[] = {{true, 1, 5}, {true, 1, 3}, {true, 1, 9}, {true, 1, 8},
+        } rules[] = {{true, 1, 5}, {true, 1, 3}, {true, 1, 9},    {true, 1, 8},
                      {true, 5, 0}, {true, 5, 1}, {false, 10, 229}};
         json_t *a = json_pack("[{sb ss}]", "allow", 0, "access", "rwm");
         for (size_t i = 0; i < ARRAY_SIZE(rules); i++)
@@ -407,25 +452,25 @@ static json_t *build_rlimits(json_t *hc, struct kerr *err)
                 for (char *p = type; *p; p++)
                         *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
                 nofile |= strcmp(type, "RLIMIT_NOFILE") == 0;
-                json_array_append_new(out, json_pack("{ss sI sI}", "type", type, "soft",
-                                                     json_integer_value(json_object_get(u, "Soft")),
-                                                     "hard",
-                                                     json_integer_value(json_object_get(u, "Hard"))));
+                json_array_append_new(
+                    out, json_pack("{ss sI sI}", "type", type, "soft",
+                                   json_integer_value(json_object_get(u, "Soft")), "hard",
+                                   json_integer_value(json_object_get(u, "Hard"))));
         }
         /* dockerd's containers inherit its LimitNOFILE=infinity (1048576);
          * the runtime clamps to what the host allows, with a warning. */
         if (!nofile)
-                json_array_append_new(out, json_pack("{ss sI sI}", "type", "RLIMIT_NOFILE", "soft",
-                                                     (json_int_t)1048576, "hard",
-                                                     (json_int_t)1048576));
+                json_array_append_new(out,
+                                      json_pack("{ss sI sI}", "type", "RLIMIT_NOFILE", "soft",
+                                                (json_int_t)1048576, "hard", (json_int_t)1048576));
         return out;
 }
 
 static json_t *build_namespaces(json_t *hc)
 {
         const char *net = json_get_str(hc, "NetworkMode");
-        json_t *ns = json_pack("[{ss}{ss}{ss}{ss}{ss}]", "type", "pid", "type", "ipc", "type", "uts",
-                               "type", "mount", "type", "cgroup");
+        json_t *ns = json_pack("[{ss}{ss}{ss}{ss}{ss}]", "type", "pid", "type", "ipc", "type",
+                               "uts", "type", "mount", "type", "cgroup");
         if (!net || strcmp(net, "host") != 0)
                 json_array_append_new(ns, json_pack("{ss}", "type", "network"));
         return ns;
@@ -477,7 +522,8 @@ int container_spec_write(struct engine *e, struct container *c, struct kerr *err
                 return kerr_wrap(err, "image of container %s", c->name);
         json_t *caps = NULL, *rlimits = NULL, *mounts = NULL;
         if (build_caps(c->host_config, &caps, err) < 0 ||
-            !(rlimits = build_rlimits(c->host_config, err)) || !(mounts = build_mounts(e, c, err))) {
+            !(rlimits = build_rlimits(c->host_config, err)) ||
+            !(mounts = build_mounts(e, c, err))) {
                 json_decref(caps);
                 json_decref(rlimits);
                 image_rootfs_release(&img);
@@ -500,17 +546,18 @@ int container_spec_write(struct engine *e, struct container *c, struct kerr *err
         json_set_str(linux_, "cgroupsPath", cg);
         if (!privileged) {
                 json_set(linux_, "maskedPaths", build_masked_paths());
-                json_set(linux_, "readonlyPaths", strings(readonly_paths, ARRAY_SIZE(readonly_paths)));
+                json_set(linux_, "readonlyPaths",
+                         strings(readonly_paths, ARRAY_SIZE(readonly_paths)));
         }
         const char *hostname = json_get_str(c->config, "Hostname");
         const char *domain = json_get_str(c->config, "Domainname");
-        _cleanup_json_ json_t *spec = json_pack(
-                "{ss sO s{ss sb} ss ss so so s{ss ss ss}}", "ociVersion", "1.0.2", "process",
-                process, "root", "path", "rootfs", "readonly",
-                json_is_true(json_object_get(c->host_config, "ReadonlyRootfs")), "hostname",
-                hostname ? hostname : "", "domainname", domain ? domain : "", "mounts", mounts,
-                "linux", linux_, "annotations", RT_ANNOTATION_LOWERDIRS, img.lowerdirs,
-                RT_ANNOTATION_UPPERDIR, upper, RT_ANNOTATION_WORKDIR, work);
+        _cleanup_json_ json_t *spec =
+            json_pack("{ss sO s{ss sb} ss ss so so s{ss ss ss}}", "ociVersion", "1.0.2", "process",
+                      process, "root", "path", "rootfs", "readonly",
+                      json_is_true(json_object_get(c->host_config, "ReadonlyRootfs")), "hostname",
+                      hostname ? hostname : "", "domainname", domain ? domain : "", "mounts",
+                      mounts, "linux", linux_, "annotations", RT_ANNOTATION_LOWERDIRS,
+                      img.lowerdirs, RT_ANNOTATION_UPPERDIR, upper, RT_ANNOTATION_WORKDIR, work);
         image_rootfs_release(&img);
         if (!spec)
                 return kerr_set(err, KERR_INTERNAL, EINVAL, "cannot build the runtime spec");

@@ -7,10 +7,10 @@
 #include <string.h>
 
 static const char *const state_names[CONTAINER_STATE_MAX] = {
-        [CONTAINER_CREATED] = "created",   [CONTAINER_RUNNING] = "running",
-        [CONTAINER_PAUSED] = "paused",     [CONTAINER_RESTARTING] = "restarting",
-        [CONTAINER_REMOVING] = "removing", [CONTAINER_EXITED] = "exited",
-        [CONTAINER_DEAD] = "dead",         [CONTAINER_STARTING] = "starting",
+    [CONTAINER_CREATED] = "created",   [CONTAINER_RUNNING] = "running",
+    [CONTAINER_PAUSED] = "paused",     [CONTAINER_RESTARTING] = "restarting",
+    [CONTAINER_REMOVING] = "removing", [CONTAINER_EXITED] = "exited",
+    [CONTAINER_DEAD] = "dead",         [CONTAINER_STARTING] = "starting",
 };
 
 const char *container_state_name(enum container_state s)
@@ -34,19 +34,19 @@ int container_state_from_name(const char *s)
  * container's state changes only through start or remove; a running one's
  * only through its exit (the monitor), pause, or a restart policy. */
 static const unsigned allowed[CONTAINER_STATE_MAX] = {
-        [CONTAINER_CREATED] = B(CONTAINER_STARTING) | B(CONTAINER_REMOVING),
-        [CONTAINER_STARTING] = B(CONTAINER_RUNNING) | B(CONTAINER_CREATED) |
-                               B(CONTAINER_EXITED) | B(CONTAINER_DEAD),
-        [CONTAINER_RUNNING] = B(CONTAINER_PAUSED) | B(CONTAINER_RESTARTING) |
-                              B(CONTAINER_EXITED) | B(CONTAINER_DEAD),
-        [CONTAINER_PAUSED] = B(CONTAINER_RUNNING) | B(CONTAINER_EXITED) | B(CONTAINER_DEAD),
-        [CONTAINER_RESTARTING] = B(CONTAINER_STARTING) | B(CONTAINER_RUNNING) |
-                                 B(CONTAINER_EXITED) | B(CONTAINER_DEAD),
-        [CONTAINER_EXITED] = B(CONTAINER_STARTING) | B(CONTAINER_REMOVING),
-        /* Docker does not start a dead container; it can only go. */
-        [CONTAINER_DEAD] = B(CONTAINER_REMOVING),
-        /* Only back to a stopped state, when deleting the record failed. */
-        [CONTAINER_REMOVING] = B(CONTAINER_CREATED) | B(CONTAINER_EXITED) | B(CONTAINER_DEAD),
+    [CONTAINER_CREATED] = B(CONTAINER_STARTING) | B(CONTAINER_REMOVING),
+    [CONTAINER_STARTING] =
+        B(CONTAINER_RUNNING) | B(CONTAINER_CREATED) | B(CONTAINER_EXITED) | B(CONTAINER_DEAD),
+    [CONTAINER_RUNNING] =
+        B(CONTAINER_PAUSED) | B(CONTAINER_RESTARTING) | B(CONTAINER_EXITED) | B(CONTAINER_DEAD),
+    [CONTAINER_PAUSED] = B(CONTAINER_RUNNING) | B(CONTAINER_EXITED) | B(CONTAINER_DEAD),
+    [CONTAINER_RESTARTING] =
+        B(CONTAINER_STARTING) | B(CONTAINER_RUNNING) | B(CONTAINER_EXITED) | B(CONTAINER_DEAD),
+    [CONTAINER_EXITED] = B(CONTAINER_STARTING) | B(CONTAINER_REMOVING),
+    /* Docker does not start a dead container; it can only go. */
+    [CONTAINER_DEAD] = B(CONTAINER_REMOVING),
+    /* Only back to a stopped state, when deleting the record failed. */
+    [CONTAINER_REMOVING] = B(CONTAINER_CREATED) | B(CONTAINER_EXITED) | B(CONTAINER_DEAD),
 };
 
 bool container_state_allowed(enum container_state from, enum container_state to)
@@ -69,9 +69,8 @@ enum container_state container_state_public(enum container_state s, bool has_bee
 int container_state_change(struct container *c, enum container_state to, struct kerr *err)
 {
         if (!container_state_allowed(c->state, to))
-                return kerr_set(err, KERR_CONFLICT, EBUSY,
-                                "container %s cannot go from %s to %s", c->id,
-                                container_state_name(c->state), container_state_name(to));
+                return kerr_set(err, KERR_CONFLICT, EBUSY, "container %s cannot go from %s to %s",
+                                c->id, container_state_name(c->state), container_state_name(to));
         c->state = to;
         pthread_cond_broadcast(&c->changed);
         return 0;

@@ -54,8 +54,7 @@ void container_dir(const struct container *c, char *buf, size_t size)
 
 char *container_path(const struct engine *e, const char *id, const char *sub)
 {
-        return xasprintf("%s/containers/%s%s%s", e->data_root, id, sub ? "/" : "",
-                         sub ? sub : "");
+        return xasprintf("%s/containers/%s%s%s", e->data_root, id, sub ? "/" : "", sub ? sub : "");
 }
 
 /* A new container object with one reference and no record yet. */
@@ -263,8 +262,8 @@ static int db_error(struct engine *e, struct kerr *err, const char *what)
 }
 
 static const char conflict_fmt[] =
-        "Conflict. The container name \"/%s\" is already in use by container \"%s\". You have "
-        "to remove (or rename) that container to be able to reuse that name.";
+    "Conflict. The container name \"/%s\" is already in use by container \"%s\". You have "
+    "to remove (or rename) that container to be able to reuse that name.";
 
 /* Binds the columns that change after create, from ?first on. Caller
  * holds c->lock. */
@@ -290,10 +289,10 @@ static int bind_state(sqlite3_stmt *st, int i, struct container *c)
 int container_row_update_locked(struct engine *e, struct container *c, struct kerr *err)
 {
         static const char sql[] =
-                "UPDATE containers SET state = ?, pid = ?, exit_code = ?, error = ?,"
-                " oom_killed = ?, started_at = ?, finished_at = ?, restart_count = ?,"
-                " has_been_started = ?, shim_pid = ?, boot_id = ?, shim_start = ?,"
-                " pid_start = ?, name = ? WHERE id = ?";
+            "UPDATE containers SET state = ?, pid = ?, exit_code = ?, error = ?,"
+            " oom_killed = ?, started_at = ?, finished_at = ?, restart_count = ?,"
+            " has_been_started = ?, shim_pid = ?, boot_id = ?, shim_start = ?,"
+            " pid_start = ?, name = ? WHERE id = ?";
         sqlite3_stmt *st = NULL;
         if (sqlite3_prepare_v2(e->containers_db, sql, -1, &st, NULL) != SQLITE_OK)
                 return db_error(e, err, "save container");
@@ -310,10 +309,10 @@ int container_row_update_locked(struct engine *e, struct container *c, struct ke
 static int row_insert(struct engine *e, struct container *c, struct kerr *err)
 {
         static const char sql[] =
-                "INSERT INTO containers (id, name, image_id, image_ref, created, config,"
-                " host_config, networking, state, pid, exit_code, error, oom_killed, started_at,"
-                " finished_at, restart_count, has_been_started, shim_pid, boot_id, shim_start,"
-                " pid_start) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+            "INSERT INTO containers (id, name, image_id, image_ref, created, config,"
+            " host_config, networking, state, pid, exit_code, error, oom_killed, started_at,"
+            " finished_at, restart_count, has_been_started, shim_pid, boot_id, shim_start,"
+            " pid_start) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
         sqlite3_stmt *st = NULL;
         if (sqlite3_prepare_v2(e->containers_db, sql, -1, &st, NULL) != SQLITE_OK)
                 return db_error(e, err, "save container");
@@ -424,9 +423,9 @@ int containers_load(struct engine *e, struct kerr *err)
         if (!e->containers_db && store_connect(e->store, &e->containers_db, err) < 0)
                 return -EIO;
         static const char sql[] =
-                "SELECT id, name, image_id, image_ref, created, state, pid, exit_code, error,"
-                " oom_killed, started_at, finished_at, restart_count, has_been_started, shim_pid,"
-                " config, host_config, networking, boot_id, shim_start, pid_start FROM containers";
+            "SELECT id, name, image_id, image_ref, created, state, pid, exit_code, error,"
+            " oom_killed, started_at, finished_at, restart_count, has_been_started, shim_pid,"
+            " config, host_config, networking, boot_id, shim_start, pid_start FROM containers";
         sqlite3_stmt *st = NULL;
         if (sqlite3_prepare_v2(e->containers_db, sql, -1, &st, NULL) != SQLITE_OK)
                 return db_error(e, err, "load containers");
@@ -459,8 +458,7 @@ static int delete_row(struct engine *e, const char *id, struct kerr *err)
 
 /* --- rename and remove --- */
 
-int container_rename(struct engine *e, struct container *c, const char *name,
-                            struct kerr *err)
+int container_rename(struct engine *e, struct container *c, const char *name, struct kerr *err)
 {
         if (!names_valid(name))
                 return kerr_set(err, KERR_INVALID, EINVAL,
@@ -531,7 +529,7 @@ void container_fire_waiters(struct container *c, bool exited, bool removed)
 }
 
 void container_wait(struct engine *e, struct container *c, enum wait_condition cond,
-                           container_wait_fn fn, void *cls)
+                    container_wait_fn fn, void *cls)
 {
         (void)e;
         pthread_mutex_lock(&c->lock);
@@ -551,8 +549,7 @@ void container_wait(struct engine *e, struct container *c, enum wait_condition c
 
 /* Waits (c->lock held) until c is neither starting nor running, killing
  * it when force allows; KERR_CONFLICT when it runs and force does not. */
-static int remove_settle_locked(struct engine *e, struct container *c, bool force,
-                                struct kerr *err)
+static int remove_settle_locked(struct engine *e, struct container *c, bool force, struct kerr *err)
 {
         for (;;) {
                 if (c->state == CONTAINER_REMOVING)
@@ -578,7 +575,7 @@ static int remove_settle_locked(struct engine *e, struct container *c, bool forc
 }
 
 int container_remove(struct engine *e, struct container *c, bool force, bool volumes,
-                            struct kerr *err)
+                     struct kerr *err)
 {
         (void)volumes; /* anonymous volumes arrive with the volumes issue */
         pthread_mutex_lock(&c->lock);

@@ -106,19 +106,18 @@ void containers_list_refs_free(struct container **list, size_t n);
  * returns a new reference; warnings (json array, may be empty) are
  * appended to *ret_warnings. */
 struct container *container_create(struct engine *e, const char *name, json_t *body,
-                                          json_t *ret_warnings, struct kerr *err);
+                                   json_t *ret_warnings, struct kerr *err);
 
-int container_rename(struct engine *e, struct container *c, const char *name,
-                            struct kerr *err);
+int container_rename(struct engine *e, struct container *c, const char *name, struct kerr *err);
 
 /* Removes the record, its directory and (with volumes) anonymous volumes.
  * A running container needs force (killed first). */
 int container_remove(struct engine *e, struct container *c, bool force, bool volumes,
-                            struct kerr *err);
+                     struct kerr *err);
 
 /* Adds a waiter; it may fire before this returns. */
 void container_wait(struct engine *e, struct container *c, enum wait_condition cond,
-                           container_wait_fn fn, void *cls);
+                    container_wait_fn fn, void *cls);
 
 /* --- life cycle (container-run.c) --- */
 
@@ -128,15 +127,14 @@ void container_wait(struct engine *e, struct container *c, enum wait_condition c
 int container_start(struct engine *e, struct container *c, struct kerr *err);
 /* Sends the stop signal, then SIGKILL after timeout seconds (< 0: the
  * container's StopTimeout, default 10). KERR_NOT_MODIFIED when stopped. */
-int container_stop(struct engine *e, struct container *c, int timeout, int sig,
-                          struct kerr *err);
+int container_stop(struct engine *e, struct container *c, int timeout, int sig, struct kerr *err);
 int container_restart(struct engine *e, struct container *c, int timeout, int sig,
-                             struct kerr *err);
+                      struct kerr *err);
 /* KERR_CONFLICT when not running. With SIGKILL it returns once the
  * container has stopped and its exit is recorded, as Docker does. */
 int container_kill(struct engine *e, struct container *c, int sig, struct kerr *err);
 int container_resize(struct engine *e, struct container *c, unsigned rows, unsigned cols,
-                            struct kerr *err);
+                     struct kerr *err);
 
 /* At daemon start: finds the shims of running containers and watches them
  * again, and records exits that happened while the daemon was away. */
@@ -148,9 +146,9 @@ void container_monitor_stop(struct engine *e);
 /* --- attach (container-attach.c) --- */
 
 struct attach_opts {
-        bool in, out, err; /* which streams */
-        bool logs;         /* first the past output (of out and err) */
-        bool stream;       /* then the live streams; without, only the logs */
+        bool in, out, err;       /* which streams */
+        bool logs;               /* first the past output (of out and err) */
+        bool stream;             /* then the live streams; without, only the logs */
         const char *detach_keys; /* NULL: ctrl-p,ctrl-q */
 };
 
@@ -161,8 +159,8 @@ struct attach_opts {
  * an error return fd is not taken and done is not called: the caller
  * answers with the error and releases the connection. */
 int container_attach(struct engine *e, struct container *c, int fd, const char *extra,
-                            size_t extra_len, const struct attach_opts *o,
-                            void (*done)(void *cls), void *cls, struct kerr *err);
+                     size_t extra_len, const struct attach_opts *o, void (*done)(void *cls),
+                     void *cls, struct kerr *err);
 
 /* Docker's State.Status / list Status text ("Up 3 seconds", "Exited (0) 5
  * seconds ago"), for now. */

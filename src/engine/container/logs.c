@@ -508,7 +508,7 @@ static int follow(struct reader *r, struct log_files *f, struct container *c)
 }
 
 int logs_read(struct log_files *files, struct container *c, const struct log_opts *opts,
-                     log_entry_fn fn, void *cls, struct kerr *err)
+              log_entry_fn fn, void *cls, struct kerr *err)
 {
         (void)err;
         struct reader r = {.opts = opts, .fn = fn, .cls = cls, .block = xmalloc(LOG_BLOCK)};

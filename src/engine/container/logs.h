@@ -42,7 +42,7 @@ struct log_files *log_files_free(struct log_files *f);
  * container is no longer running (after the last entries) or fn stops;
  * fn(cls, NULL) is a probe between polls. */
 int logs_read(struct log_files *files, struct container *c, const struct log_opts *opts,
-                     log_entry_fn fn, void *cls, struct kerr *err);
+              log_entry_fn fn, void *cls, struct kerr *err);
 
 /* "2026-11-23T12:00:00.123456789Z" -> ns since the epoch; -1 on error. */
 int64_t log_time_parse(const char *s);

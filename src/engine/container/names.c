@@ -14,8 +14,8 @@ bool names_valid(const char *name)
                 return false;
         for (size_t i = 0; i < n; i++) {
                 char c = name[i];
-                bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                             (c >= '0' && c <= '9');
+                bool alnum =
+                    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
                 if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
                         return false;
         }
@@ -23,26 +23,24 @@ bool names_valid(const char *name)
 }
 
 static const char *const adjectives[] = {
-        "agile",   "amazing",  "bold",     "brave",    "bright",  "calm",     "clever",
-        "cool",    "curious",  "daring",   "eager",    "elegant", "epic",     "fervent",
-        "festive", "focused",  "friendly", "gallant",  "gentle",  "happy",    "hopeful",
-        "humble",  "jolly",    "keen",     "kind",     "laughing", "lively",  "loving",
-        "lucid",   "magical",  "modest",   "nifty",    "noble",   "optimistic", "patient",
-        "peaceful", "pensive", "quirky",   "relaxed",  "serene",  "sharp",    "steady",
-        "stoic",   "sweet",    "tender",   "trusting", "upbeat",  "vibrant",  "vigilant",
-        "wise",    "witty",    "zealous",
+    "agile",    "amazing",    "bold",    "brave",    "bright",  "calm",     "clever",  "cool",
+    "curious",  "daring",     "eager",   "elegant",  "epic",    "fervent",  "festive", "focused",
+    "friendly", "gallant",    "gentle",  "happy",    "hopeful", "humble",   "jolly",   "keen",
+    "kind",     "laughing",   "lively",  "loving",   "lucid",   "magical",  "modest",  "nifty",
+    "noble",    "optimistic", "patient", "peaceful", "pensive", "quirky",   "relaxed", "serene",
+    "sharp",    "steady",     "stoic",   "sweet",    "tender",  "trusting", "upbeat",  "vibrant",
+    "vigilant", "wise",       "witty",   "zealous",
 };
 
 /* Scientists, engineers and inventors, as in Docker's tradition. */
 static const char *const surnames[] = {
-        "agnesi",   "archimedes", "babbage",  "bardeen",  "bell",      "bohr",     "boole",
-        "cerf",     "curie",      "darwin",   "dijkstra", "einstein",  "euclid",   "euler",
-        "faraday",  "fermat",     "fermi",    "feynman",  "franklin",  "galileo",  "gauss",
-        "goodall",  "hamilton",   "hawking",  "hodgkin",  "hopper",    "hypatia",  "johnson",
-        "kepler",   "knuth",      "lamarr",   "lamport",  "leakey",    "lovelace", "maxwell",
-        "mayer",    "meitner",    "mendel",   "newton",   "noether",   "pascal",   "pasteur",
-        "perlman",  "planck",     "ritchie",  "sammet",   "shannon",   "tesla",    "thompson",
-        "turing",   "wilson",     "wozniak",  "wright",   "yalow",
+    "agnesi",   "archimedes", "babbage",  "bardeen",  "bell",    "bohr",    "boole",    "cerf",
+    "curie",    "darwin",     "dijkstra", "einstein", "euclid",  "euler",   "faraday",  "fermat",
+    "fermi",    "feynman",    "franklin", "galileo",  "gauss",   "goodall", "hamilton", "hawking",
+    "hodgkin",  "hopper",     "hypatia",  "johnson",  "kepler",  "knuth",   "lamarr",   "lamport",
+    "leakey",   "lovelace",   "maxwell",  "mayer",    "meitner", "mendel",  "newton",   "noether",
+    "pascal",   "pasteur",    "perlman",  "planck",   "ritchie", "sammet",  "shannon",  "tesla",
+    "thompson", "turing",     "wilson",   "wozniak",  "wright",  "yalow",
 };
 
 static unsigned rnd(unsigned n)

@@ -43,12 +43,12 @@ int engine_info_get(struct engine *e, struct engine_info *ret, struct kerr *err)
                 int64_t *dst;
                 const char *sql;
         } counts[] = {
-                {&info.containers, "SELECT count(*) FROM containers"},
-                {&info.running, "SELECT count(*) FROM containers WHERE state = 'running'"},
-                {&info.paused, "SELECT count(*) FROM containers WHERE state = 'paused'"},
-                {&info.stopped,
-                 "SELECT count(*) FROM containers WHERE state NOT IN ('running','paused')"},
-                {&info.images, "SELECT count(*) FROM images"},
+            {&info.containers, "SELECT count(*) FROM containers"},
+            {&info.running, "SELECT count(*) FROM containers WHERE state = 'running'"},
+            {&info.paused, "SELECT count(*) FROM containers WHERE state = 'paused'"},
+            {&info.stopped,
+             "SELECT count(*) FROM containers WHERE state NOT IN ('running','paused')"},
+            {&info.images, "SELECT count(*) FROM images"},
         };
         for (size_t i = 0; i < ARRAY_SIZE(counts); i++) {
                 int r = store_query_int(e->store, counts[i].sql, counts[i].dst, err);

@@ -158,8 +158,9 @@ void host_info_probe(struct host_info *info)
 {
         *info = (struct host_info){0};
         cpu_set_t set;
-        info->ncpu = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set)
-                                                                 : (int)sysconf(_SC_NPROCESSORS_ONLN);
+        info->ncpu = sched_getaffinity(0, sizeof(set), &set) == 0
+                         ? CPU_COUNT(&set)
+                         : (int)sysconf(_SC_NPROCESSORS_ONLN);
         info->mem_total = read_mem_total();
         struct utsname u;
         if (uname(&u) == 0) {

@@ -8,10 +8,10 @@
 #define HOST_WARNINGS_MAX 16
 
 struct host_cgroup {
-        int version;              /* 1 or 2 */
-        bool memory, cpu, pids;   /* controllers available to containers */
-        bool swap;                /* memory+swap limits (v1 memsw / v2 swap.max) */
-        bool cpu_cfs;             /* cfs quota/period */
+        int version;            /* 1 or 2 */
+        bool memory, cpu, pids; /* controllers available to containers */
+        bool swap;              /* memory+swap limits (v1 memsw / v2 swap.max) */
+        bool cpu_cfs;           /* cfs quota/period */
 };
 
 struct host_info {
@@ -23,12 +23,12 @@ struct host_info {
         char architecture[65]; /* uname machine, e.g. x86_64 (utsname: 65) */
         char hostname[256];
         struct host_cgroup cgroup;
-        bool overlay;   /* overlayfs usable (host_filesystem_probe) */
-        bool seccomp;   /* kernel has seccomp filters */
+        bool overlay;         /* overlayfs usable (host_filesystem_probe) */
+        bool seccomp;         /* kernel has seccomp filters */
         bool seccomp_profile; /* kedge applies a seccomp profile: set by engine.c
                                * from runtime/seccomp.h, which core/ cannot see */
-        bool userns;    /* unprivileged user namespaces enabled */
-        bool root;      /* running as uid 0 */
+        bool userns;          /* unprivileged user namespaces enabled */
+        bool root;            /* running as uid 0 */
         bool ipv4_forwarding;
         int nwarnings;
         char *warnings[HOST_WARNINGS_MAX];

@@ -105,8 +105,8 @@ static int apply_change(json_t *cfg, const char *change, struct kerr *err)
                         const char *s = json_string_value(x);
                         if (!s)
                                 continue;
-                        _cleanup_free_ char *key = expose && !strchr(s, '/') ?
-                                                           xasprintf("%s/tcp", s) : xstrdup(s);
+                        _cleanup_free_ char *key =
+                            expose && !strchr(s, '/') ? xasprintf("%s/tcp", s) : xstrdup(s);
                         json_object_set_new(o, key, json_object());
                 }
                 json_decref(list);
@@ -149,18 +149,17 @@ static char *make_config(const char *diff_id, void *cls)
         const char *comment = c->o->message && *c->o->message ? c->o->message : "Imported from -";
         /* The comment goes both on the image (inspect's Comment) and on its
          * one history entry, as Docker's import does. */
-        json_t *v = json_pack("{ss ss ss sO ss s{ss s[s]} s[{ss ss ss}]}", "architecture",
-                              goarch(), "created", now, "comment", comment, "config", c->cfg,
-                              "os", "linux", "rootfs", "type",
-                              "layers", "diff_ids", diff_id, "history", "created", now,
-                              "created_by", "", "comment", comment);
+        json_t *v = json_pack("{ss ss ss sO ss s{ss s[s]} s[{ss ss ss}]}", "architecture", goarch(),
+                              "created", now, "comment", comment, "config", c->cfg, "os", "linux",
+                              "rootfs", "type", "layers", "diff_ids", diff_id, "history", "created",
+                              now, "created_by", "", "comment", comment);
         char *s = json_to_string(v);
         json_decref(v);
         return s;
 }
 
-int image_import(struct engine *e, int fd, const struct image_import_opts *o,
-                        char ret_id[72], struct kerr *err)
+int image_import(struct engine *e, int fd, const struct image_import_opts *o, char ret_id[72],
+                 struct kerr *err)
 {
         _cleanup_json_ json_t *cfg = json_object();
         for (size_t i = 0; o->changes && o->changes[i]; i++)

@@ -98,17 +98,18 @@ static void pre_feed(image_archive_read_fn fn, void *src, int wfd)
  * and reports why), so a load reads each layer once, on two cores.
  * Skipped for files too small to be a layer and for blobs the store
  * has a layer of. */
-static void pre_unpack(void *cls, struct image_archive_file *f, int64_t size, image_archive_read_fn fn,
-                       void *src)
+static void pre_unpack(void *cls, struct image_archive_file *f, int64_t size,
+                       image_archive_read_fn fn, void *src)
 {
         struct loader *l = cls;
         const char *base = strrchr(f->name, '/') ? strrchr(f->name, '/') + 1 : f->name;
-        bool oci = strncmp(f->name, "blobs/sha256/", 13) == 0 && digest_hex_valid(base, strlen(base));
+        bool oci =
+            strncmp(f->name, "blobs/sha256/", 13) == 0 && digest_hex_valid(base, strlen(base));
         if (size < 1024 || !(oci || strcmp(base, "layer.tar") == 0))
                 return;
         if (oci) {
                 _cleanup_stmt_ sqlite3_stmt *st =
-                        image_sql(l->e, "SELECT 1 FROM layers WHERE blob = 'sha256:' || ?", NULL);
+                    image_sql(l->e, "SELECT 1 FROM layers WHERE blob = 'sha256:' || ?", NULL);
                 if (!st)
                         return;
                 sqlite3_bind_text(st, 1, base, -1, SQLITE_STATIC);
@@ -208,8 +209,8 @@ static int stage_plan(struct loader *l, const struct image_plan *p, struct kerr 
         for (size_t i = 0; i < p->nlayers; i++) {
                 const struct image_plan_layer *pl = &p->layers[i];
                 image_chain_next(i ? chain : NULL, pl->diff_id, chain);
-                int r = stage_layer(l, pl->blob, pl->blob->tmp, pl->blob->name,
-                                    pl->blob->digest, pl->blob->size, pl->diff_id, chain, err);
+                int r = stage_layer(l, pl->blob, pl->blob->tmp, pl->blob->name, pl->blob->digest,
+                                    pl->blob->size, pl->diff_id, chain, err);
                 if (r < 0)
                         return r;
         }
@@ -219,8 +220,7 @@ static int stage_plan(struct loader *l, const struct image_plan *p, struct kerr 
 /* Phase two, files: rename layers and blobs into place, then mark. */
 static int place_layer(struct loader *l, struct staged_layer *s, struct kerr *err)
 {
-        return image_layer_place(l->e, l->dirfd, s->dir, s->chain, s->blob_tmp, s->blob, true,
-                                 err);
+        return image_layer_place(l->e, l->dirfd, s->dir, s->chain, s->blob_tmp, s->blob, true, err);
 }
 
 static int64_t parse_created(const char *s)
@@ -233,11 +233,11 @@ static int64_t parse_created(const char *s)
 
 static int insert_layer(struct engine *e, const struct staged_layer *s, struct kerr *err)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = image_sql(
-                e,
-                "INSERT OR IGNORE INTO layers (chain_id, diff_id, blob, blob_size, size) "
-                "VALUES (?, ?, ?, ?, ?)",
-                err);
+        _cleanup_stmt_ sqlite3_stmt *st =
+            image_sql(e,
+                      "INSERT OR IGNORE INTO layers (chain_id, diff_id, blob, blob_size, size) "
+                      "VALUES (?, ?, ?, ?, ?)",
+                      err);
         if (!st)
                 return -EIO;
         sqlite3_bind_text(st, 1, s->chain, -1, SQLITE_STATIC);
@@ -255,13 +255,13 @@ static int insert_image(struct loader *l, const char *id, const char *config, si
         int64_t size = 0;
         char chain[DIGEST_STR_LEN + 1] = "";
         _cleanup_stmt_ sqlite3_stmt *il = image_sql(
-                l->e, "INSERT OR REPLACE INTO image_layers (image_id, idx, chain_id) VALUES (?,?,?)",
-                err);
-        _cleanup_stmt_ sqlite3_stmt *st = image_sql(
-                l->e,
-                "INSERT OR IGNORE INTO images (id, created, size, config, added) "
-                "VALUES (?, ?, ?, ?, ?)",
-                err);
+            l->e, "INSERT OR REPLACE INTO image_layers (image_id, idx, chain_id) VALUES (?,?,?)",
+            err);
+        _cleanup_stmt_ sqlite3_stmt *st =
+            image_sql(l->e,
+                      "INSERT OR IGNORE INTO images (id, created, size, config, added) "
+                      "VALUES (?, ?, ?, ?, ?)",
+                      err);
         if (!il || !st)
                 return -EIO;
         for (size_t i = 0; i < nlayers; i++) {
@@ -288,10 +288,10 @@ static int insert_image(struct loader *l, const char *id, const char *config, si
         /* Layers already on disk were only hashed: their sizes are in the
          * layers table, so sum there. */
         _cleanup_stmt_ sqlite3_stmt *sz = image_sql(
-                l->e,
-                "UPDATE images SET size = (SELECT coalesce(sum(l.size), 0) FROM image_layers il "
-                "JOIN layers l USING (chain_id) WHERE il.image_id = ?1) WHERE id = ?1",
-                err);
+            l->e,
+            "UPDATE images SET size = (SELECT coalesce(sum(l.size), 0) FROM image_layers il "
+            "JOIN layers l USING (chain_id) WHERE il.image_id = ?1) WHERE id = ?1",
+            err);
         if (!sz)
                 return -EIO;
         sqlite3_bind_text(sz, 1, id, -1, SQLITE_STATIC);
@@ -302,10 +302,9 @@ static int write_config_blob(struct engine *e, const char *id, const char *confi
                              struct kerr *err)
 {
         _cleanup_close_ int dfd =
-                openat(e->store->root_fd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            openat(e->store->root_fd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         int r = dfd < 0 ? -errno : fs_write_atomic_at(dfd, id + 7, config, len, 0644);
-        return r < 0 ? kerr_set(err, KERR_INTERNAL, r, "cannot write config blob: %s",
-                                strerror(-r))
+        return r < 0 ? kerr_set(err, KERR_INTERNAL, r, "cannot write config blob: %s", strerror(-r))
                      : 0;
 }
 
@@ -338,9 +337,9 @@ static int record_plan(struct loader *l, const struct image_plan *p, json_t *lin
                 _cleanup_free_ char *fam = image_ref_familiar_of(p->tags[t]);
                 if (r == 0 && old[0])
                         json_array_append_new(
-                                lines, json_sprintf("The image %s already exists, renaming the "
-                                                    "old one with ID %s to empty string",
-                                                    fam, old));
+                            lines, json_sprintf("The image %s already exists, renaming the "
+                                                "old one with ID %s to empty string",
+                                                fam, old));
                 if (r == 0)
                         json_array_append_new(lines, json_sprintf("Loaded image: %s", fam));
         }
@@ -404,7 +403,7 @@ int image_load(struct engine *e, int fd, json_t **ret_lines, struct kerr *err)
 static int copy_blob(struct loader *l, int fd, struct image_archive_file *f, struct kerr *err)
 {
         _cleanup_close_ int out =
-                openat(l->dirfd, "blob", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+            openat(l->dirfd, "blob", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (out < 0)
                 return kerr_set(err, KERR_INTERNAL, errno, "cannot create scratch file");
         _cleanup_(digester_freep) struct digester *d = digester_new();

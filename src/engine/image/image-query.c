@@ -30,7 +30,7 @@ static void image_row_release(struct image_row *r)
 static int row_load(struct engine *e, const char *id, struct image_row *ret, struct kerr *err)
 {
         _cleanup_stmt_ sqlite3_stmt *st = image_sql(
-                e, "SELECT created, size, config, last_tag_time FROM images WHERE id = ?", err);
+            e, "SELECT created, size, config, last_tag_time FROM images WHERE id = ?", err);
         if (!st)
                 return -EIO;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -76,8 +76,8 @@ static bool reference_match(const struct filters *f, const char *full)
 
 /* RepoTags and RepoDigests in familiar form, split by kind; with a
  * reference filter only the refs it matches (moby lists those). */
-static void refs_split(struct engine *e, const char *id, const struct filters *f,
-                       json_t **ret_tags, json_t **ret_digests)
+static void refs_split(struct engine *e, const char *id, const struct filters *f, json_t **ret_tags,
+                       json_t **ret_digests)
 {
         _cleanup_json_ json_t *refs = image_refs_of(e, id);
         *ret_tags = json_array();
@@ -117,7 +117,7 @@ static const char *const list_keys[] = {"dangling", "label",     "before", "sinc
  * named image, until= a time, since= the newest named image, as moby ANDs
  * several values. */
 struct list_window {
-        int dangling;     /* -1: not filtered */
+        int dangling;      /* -1: not filtered */
         int64_t before_ns; /* INT64_MAX: no bound */
         int64_t since_ns;  /* 0: no bound */
 };
@@ -186,8 +186,7 @@ static bool row_matches(const struct filters *f, const struct list_window *w,
         return !(w->dangling == 1 && tags > 0);
 }
 
-json_t *image_list(struct engine *e, const char *filters, bool shared_size,
-                          struct kerr *err)
+json_t *image_list(struct engine *e, const char *filters, bool shared_size, struct kerr *err)
 {
         (void)shared_size;
         struct filters f;
@@ -220,18 +219,18 @@ static json_t *layers_of(struct engine *e, const char *id, bool dirs)
 {
         json_t *out = json_array();
         _cleanup_stmt_ sqlite3_stmt *st = image_sql(
-                e,
-                "SELECT l.diff_id, l.chain_id FROM image_layers il JOIN layers l USING (chain_id) "
-                "WHERE il.image_id = ? ORDER BY il.idx",
-                NULL);
+            e,
+            "SELECT l.diff_id, l.chain_id FROM image_layers il JOIN layers l USING (chain_id) "
+            "WHERE il.image_id = ? ORDER BY il.idx",
+            NULL);
         if (!st)
                 return out;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         while (sqlite3_step(st) == SQLITE_ROW) {
                 const char *v = (const char *)sqlite3_column_text(st, dirs ? 1 : 0);
                 if (dirs)
-                        json_array_append_new(out, json_sprintf("%s/layers/%s/diff",
-                                                                e->data_root, v + 7));
+                        json_array_append_new(
+                            out, json_sprintf("%s/layers/%s/diff", e->data_root, v + 7));
                 else
                         json_array_append_new(out, json_string(v));
         }
@@ -280,10 +279,11 @@ static json_t *inspect_of(struct engine *e, const struct image_row *row)
         json_t *v = json_pack("{ss so so ss ss}", "Id", row->id, "RepoTags", tags, "RepoDigests",
                               digests, "Parent", "", "Comment",
                               json_get_str(c, "comment") ? json_get_str(c, "comment") : "");
-        json_set_str(v, "Created", json_get_str(c, "created") ? json_get_str(c, "created")
-                                                               : "0001-01-01T00:00:00Z");
-        json_set_str(v, "DockerVersion", json_get_str(c, "docker_version") ?
-                                                 json_get_str(c, "docker_version") : "");
+        json_set_str(v, "Created",
+                     json_get_str(c, "created") ? json_get_str(c, "created")
+                                                : "0001-01-01T00:00:00Z");
+        json_set_str(v, "DockerVersion",
+                     json_get_str(c, "docker_version") ? json_get_str(c, "docker_version") : "");
         json_set_str(v, "Author", json_get_str(c, "author") ? json_get_str(c, "author") : "");
         json_set(v, "Config", json_is_object(cfg) ? json_deep_copy(cfg) : json_null());
         json_set_str(v, "Architecture", json_get_str(c, "architecture"));
@@ -292,10 +292,10 @@ static json_t *inspect_of(struct engine *e, const struct image_row *row)
         json_set_str(v, "Os", json_get_str(c, "os") ? json_get_str(c, "os") : "linux");
         json_set_int(v, "Size", row->size);
         json_set(v, "GraphDriver", graph_driver(e, row->id));
-        json_set(v, "RootFS", json_pack("{ss so}", "Type", "layers", "Layers",
-                                        layers_of(e, row->id, false)));
-        json_set(v, "Metadata", json_pack("{ss}", "LastTagTime",
-                                          tagged ? tagged : "0001-01-01T00:00:00Z"));
+        json_set(v, "RootFS",
+                 json_pack("{ss so}", "Type", "layers", "Layers", layers_of(e, row->id, false)));
+        json_set(v, "Metadata",
+                 json_pack("{ss}", "LastTagTime", tagged ? tagged : "0001-01-01T00:00:00Z"));
         return v;
 }
 
@@ -312,11 +312,11 @@ json_t *image_inspect(struct engine *e, const char *name, struct kerr *err)
 
 static int64_t layer_size(struct engine *e, const char *id, size_t idx)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = image_sql(
-                e,
-                "SELECT l.size FROM image_layers il JOIN layers l USING (chain_id) "
-                "WHERE il.image_id = ? AND il.idx = ?",
-                NULL);
+        _cleanup_stmt_ sqlite3_stmt *st =
+            image_sql(e,
+                      "SELECT l.size FROM image_layers il JOIN layers l USING (chain_id) "
+                      "WHERE il.image_id = ? AND il.idx = ?",
+                      NULL);
         if (!st)
                 return 0;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -348,12 +348,12 @@ json_t *image_history(struct engine *e, const char *name, struct kerr *err)
                 json_t *h = json_array_get(hist, i);
                 bool empty = json_is_true(json_object_get(h, "empty_layer"));
                 int64_t size = empty ? 0 : layer_size(e, id, layer++);
-                items[i] = json_pack("{ss sI ss sn sI ss}", "Id", "<missing>", "Created",
-                                     (json_int_t)parse_time(json_get_str(h, "created")),
-                                     "CreatedBy", json_get_str(h, "created_by") ?
-                                                          json_get_str(h, "created_by") : "",
-                                     "Tags", "Size", (json_int_t)size, "Comment",
-                                     json_get_str(h, "comment") ? json_get_str(h, "comment") : "");
+                items[i] =
+                    json_pack("{ss sI ss sn sI ss}", "Id", "<missing>", "Created",
+                              (json_int_t)parse_time(json_get_str(h, "created")), "CreatedBy",
+                              json_get_str(h, "created_by") ? json_get_str(h, "created_by") : "",
+                              "Tags", "Size", (json_int_t)size, "Comment",
+                              json_get_str(h, "comment") ? json_get_str(h, "comment") : "");
         }
         for (size_t i = n; i-- > 0;)
                 json_array_append_new(out, items[i]);
@@ -364,7 +364,8 @@ json_t *image_history(struct engine *e, const char *name, struct kerr *err)
                 refs_split(e, id, NULL, &tags, &digests);
                 json_decref(digests);
                 json_set_str(top, "Id", id);
-                json_set(top, "Tags", json_array_size(tags) ? tags : (json_decref(tags), json_null()));
+                json_set(top, "Tags",
+                         json_array_size(tags) ? tags : (json_decref(tags), json_null()));
         }
         image_row_release(&row);
         return out;

@@ -16,7 +16,7 @@
 #include <time.h>
 
 int image_tag(struct engine *e, const char *name, const char *repo, const char *tag,
-                     struct kerr *err)
+              struct kerr *err)
 {
         char id[72], old[72];
         int r = image_resolve(e, name, id, err);
@@ -25,14 +25,15 @@ int image_tag(struct engine *e, const char *name, const char *repo, const char *
         if (!repo || !*repo)
                 return kerr_set(err, KERR_INVALID, EINVAL, "repository name must be given");
         struct image_ref ref;
-        _cleanup_free_ char *s = xasprintf("%s%s%s", repo, tag && *tag ? ":" : "",
-                                           tag && *tag ? tag : "");
+        _cleanup_free_ char *s =
+            xasprintf("%s%s%s", repo, tag && *tag ? ":" : "", tag && *tag ? tag : "");
         r = image_ref_parse(s, IMAGE_REF_DEFAULT_TAG, &ref, err);
         if (r < 0)
                 return r;
         if (ref.digest) {
                 image_ref_release(&ref);
-                return kerr_set(err, KERR_INVALID, EINVAL, "refusing to create a tag with a digest "
+                return kerr_set(err, KERR_INVALID, EINVAL,
+                                "refusing to create a tag with a digest "
                                 "reference");
         }
         _cleanup_free_ char *full = image_ref_string(&ref);
@@ -145,8 +146,7 @@ static size_t other_refs(json_t *refs, const char *full)
 
 /* Untags full; its repository's digest refs go too when it was the
  * repository's last tag. */
-static int untag(struct engine *e, json_t *refs, const char *full, json_t *out,
-                 struct kerr *err)
+static int untag(struct engine *e, json_t *refs, const char *full, json_t *out, struct kerr *err)
 {
         size_t name_len = ref_name_len(full), i;
         json_t *r;
@@ -171,8 +171,8 @@ static int untag(struct engine *e, json_t *refs, const char *full, json_t *out,
  * (the image stays, dangling). By ID: a running user refuses even force;
  * a stopped one needs force. kedge then untags and keeps the image rather
  * than delete layers the container's root file system is made of. */
-static int remove_used(struct engine *e, const char *id, const char *name, bool by_ref,
-                       bool force, json_t *out, struct kerr *err)
+static int remove_used(struct engine *e, const char *id, const char *name, bool by_ref, bool force,
+                       json_t *out, struct kerr *err)
 {
         char cid[72], a[16], b[16];
         int use = image_user(e, id, cid);
@@ -187,8 +187,8 @@ static int remove_used(struct engine *e, const char *id, const char *name, bool 
                 return kerr_set(err, KERR_CONFLICT, EBUSY,
                                 "conflict: unable to delete %s (%s) - image is being used by %s "
                                 "container %s",
-                                short_id(id, b), use == IMAGE_USED_RUNNING ? "cannot be forced"
-                                                                           : "must be forced",
+                                short_id(id, b),
+                                use == IMAGE_USED_RUNNING ? "cannot be forced" : "must be forced",
                                 use == IMAGE_USED_RUNNING ? "running" : "stopped",
                                 short_id(cid, a));
         return untag_all(e, id, out, err);
@@ -236,8 +236,7 @@ static int finish(struct engine *e, int r, json_t *doomed, struct kerr *err)
         return 0;
 }
 
-json_t *image_remove(struct engine *e, const char *name, bool force, bool noprune,
-                            struct kerr *err)
+json_t *image_remove(struct engine *e, const char *name, bool force, bool noprune, struct kerr *err)
 {
         /* noprune keeps untagged parent images in Docker. Images here have
          * no parent chain (load and import record none, Parent is ""), so
@@ -264,8 +263,8 @@ struct prune_opts {
 
 static bool created_after(struct engine *e, const char *id, int64_t until)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = image_sql(e, "SELECT created FROM images WHERE id = ?",
-                                                    NULL);
+        _cleanup_stmt_ sqlite3_stmt *st =
+            image_sql(e, "SELECT created FROM images WHERE id = ?", NULL);
         if (!st)
                 return true;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -300,7 +299,8 @@ static bool prune_candidate(struct engine *e, const char *id, const struct filte
         if (image_user(e, id, cid))
                 return false;
         _cleanup_json_ json_t *v = image_inspect(e, id, NULL);
-        return filters_match_prune_labels(f, json_object_get(json_object_get(v, "Config"), "Labels"));
+        return filters_match_prune_labels(f,
+                                          json_object_get(json_object_get(v, "Config"), "Labels"));
 }
 
 static const char *const prune_keys[] = {"dangling", "label", "label!", "until", NULL};
@@ -314,8 +314,8 @@ static int prune_opts_of(const struct filters *f, struct prune_opts *ret, struct
         int64_t until;
         if (filters_time(f, "until", timestamp_now_ns(), &until, err) < 0)
                 return filters_count(f, "until") > 1
-                               ? -EINVAL
-                               : kerr_wrap(err, "invalid value for 'until' filter");
+                           ? -EINVAL
+                           : kerr_wrap(err, "invalid value for 'until' filter");
         /* An image is kept when created after until (seconds here). */
         ret->until = until < 0 ? -1 : until / 1000000000;
         return 0;

@@ -26,11 +26,11 @@ int image_rootfs_get(struct engine *e, const char *ref, struct image_rootfs *ret
                 return -ENOENT;
         /* Layers by index, top one first: overlayfs wants the topmost
          * lowerdir first. */
-        _cleanup_stmt_ sqlite3_stmt *st = image_sql(
-                e,
-                "SELECT i.config, l.chain_id FROM images i LEFT JOIN image_layers l"
-                " ON l.image_id = i.id WHERE i.id = ? ORDER BY l.idx DESC",
-                err);
+        _cleanup_stmt_ sqlite3_stmt *st =
+            image_sql(e,
+                      "SELECT i.config, l.chain_id FROM images i LEFT JOIN image_layers l"
+                      " ON l.image_id = i.id WHERE i.id = ? ORDER BY l.idx DESC",
+                      err);
         if (!st)
                 return -EIO;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -43,8 +43,8 @@ int image_rootfs_get(struct engine *e, const char *ref, struct image_rootfs *ret
                         doc = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
                 const char *chain = (const char *)sqlite3_column_text(st, 1);
                 if (chain && strncmp(chain, "sha256:", 7) == 0)
-                        buf_appendf(&dirs, "%s%s/layers/%s/diff", dirs.len ? ":" : "",
-                                    e->data_root, chain + 7);
+                        buf_appendf(&dirs, "%s%s/layers/%s/diff", dirs.len ? ":" : "", e->data_root,
+                                    chain + 7);
         }
         if (rc != SQLITE_DONE || !doc) {
                 buf_release(&dirs);

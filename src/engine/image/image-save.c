@@ -87,10 +87,10 @@ static int add_layers(struct image_save *s, struct engine *e, const char *id, js
 {
         ret_top[0] = 0;
         _cleanup_stmt_ sqlite3_stmt *st = image_sql(
-                e,
-                "SELECT l.blob, l.blob_size FROM image_layers il JOIN layers l USING (chain_id) "
-                "WHERE il.image_id = ? ORDER BY il.idx",
-                err);
+            e,
+            "SELECT l.blob, l.blob_size FROM image_layers il JOIN layers l USING (chain_id) "
+            "WHERE il.image_id = ? ORDER BY il.idx",
+            err);
         if (!st)
                 return -EIO;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -155,9 +155,9 @@ static int add_image(struct image_save *s, struct engine *e, const char *name, s
                 json_object_set_new(s->seen, mname, json_true());
                 add_item(s, mname, -1, xstrdup(mdata), strlen(mdata));
         }
-        json_t *desc = json_pack("{ss ss sI}", "mediaType",
-                                 "application/vnd.oci.image.manifest.v1+json", "digest", mdigest,
-                                 "size", (json_int_t)strlen(mdata));
+        json_t *desc =
+            json_pack("{ss ss sI}", "mediaType", "application/vnd.oci.image.manifest.v1+json",
+                      "digest", mdigest, "size", (json_int_t)strlen(mdata));
         if (full) {
                 const char *tag = strrchr(full, ':');
                 /* Docker's legacy "repositories" file maps name -> tag -> the
@@ -174,18 +174,18 @@ static int add_image(struct image_save *s, struct engine *e, const char *name, s
                         json_set_str(repo, tag + 1, top + 7);
         }
         json_array_append_new(json_object_get(s->index, "manifests"), desc);
-        json_array_append_new(s->manifest,
-                              json_pack("{ss s[] so}", "Config", cpath, "RepoTags", "Layers", paths));
+        json_array_append_new(
+            s->manifest, json_pack("{ss s[] so}", "Config", cpath, "RepoTags", "Layers", paths));
         if (fam)
-                json_array_append_new(json_object_get(json_array_get(s->manifest,
-                                                                     json_array_size(s->manifest) - 1),
-                                                      "RepoTags"),
-                                      json_string(fam));
+                json_array_append_new(
+                    json_object_get(json_array_get(s->manifest, json_array_size(s->manifest) - 1),
+                                    "RepoTags"),
+                    json_string(fam));
         return r;
 }
 
 struct image_save *image_save_open(struct engine *e, const char *const *names, size_t n,
-                                          struct kerr *err)
+                                   struct kerr *err)
 {
         struct image_save *s = xnew0(struct image_save);
         s->manifest = json_array();
@@ -250,7 +250,9 @@ ssize_t image_save_read(struct image_save *s, char *buf, size_t max)
         if (s->cur == s->n) {
                 if (s->phase >= 2 * TAR_BLOCK)
                         return 0;
-                size_t n = (size_t)(2 * TAR_BLOCK - s->phase) < max ? (size_t)(2 * TAR_BLOCK - s->phase) : max;
+                size_t n = (size_t)(2 * TAR_BLOCK - s->phase) < max
+                               ? (size_t)(2 * TAR_BLOCK - s->phase)
+                               : max;
                 memset(buf, 0, n);
                 s->phase += (int)n;
                 return (ssize_t)n;

@@ -61,7 +61,7 @@ static int resolve_prefix(struct engine *e, const char *hex, const char *name, c
         if (n == 0 || n > DIGEST_HEX_LEN)
                 return kerr_set(err, KERR_NOT_FOUND, ENOENT, "No such image: %s", name);
         _cleanup_stmt_ sqlite3_stmt *st =
-                image_sql(e, "SELECT id FROM images WHERE substr(id, 8, ?1) = ?2 LIMIT 2", err);
+            image_sql(e, "SELECT id FROM images WHERE substr(id, 8, ?1) = ?2 LIMIT 2", err);
         if (!st)
                 return -EIO;
         sqlite3_bind_int(st, 1, (int)n);
@@ -78,7 +78,7 @@ static int resolve_prefix(struct engine *e, const char *hex, const char *name, c
 static bool ref_lookup(struct engine *e, const char *ref, char ret_id[72])
 {
         _cleanup_stmt_ sqlite3_stmt *st =
-                image_sql(e, "SELECT image_id FROM image_refs WHERE ref = ?", NULL);
+            image_sql(e, "SELECT image_id FROM image_refs WHERE ref = ?", NULL);
         if (!st)
                 return false;
         sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
@@ -113,7 +113,7 @@ json_t *image_refs_of(struct engine *e, const char *id)
 {
         json_t *out = json_array();
         _cleanup_stmt_ sqlite3_stmt *st =
-                image_sql(e, "SELECT ref FROM image_refs WHERE image_id = ? ORDER BY ref", NULL);
+            image_sql(e, "SELECT ref FROM image_refs WHERE image_id = ? ORDER BY ref", NULL);
         if (!st)
                 return out;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -128,8 +128,8 @@ int image_ref_set(struct engine *e, const char *ref, const char *id, char ret_ol
         ret_old[0] = 0;
         if (ref_lookup(e, ref, ret_old) && strcmp(ret_old, id) == 0)
                 ret_old[0] = 0;
-        _cleanup_stmt_ sqlite3_stmt *st = image_sql(
-                e, "INSERT OR REPLACE INTO image_refs (ref, image_id) VALUES (?, ?)", err);
+        _cleanup_stmt_ sqlite3_stmt *st =
+            image_sql(e, "INSERT OR REPLACE INTO image_refs (ref, image_id) VALUES (?, ?)", err);
         if (!st)
                 return -EIO;
         sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
@@ -137,7 +137,7 @@ int image_ref_set(struct engine *e, const char *ref, const char *id, char ret_ol
         if (sqlite3_step(st) != SQLITE_DONE)
                 return store_sql_error(e->store, err, "write image ref");
         _cleanup_stmt_ sqlite3_stmt *up =
-                image_sql(e, "UPDATE images SET last_tag_time = ? WHERE id = ?", err);
+            image_sql(e, "UPDATE images SET last_tag_time = ? WHERE id = ?", err);
         if (!up)
                 return -EIO;
         struct timespec now;
@@ -175,7 +175,7 @@ void image_doomed_remove(struct engine *e, json_t *doomed)
 static bool blob_in_use(struct engine *e, const char *blob)
 {
         _cleanup_stmt_ sqlite3_stmt *st =
-                image_sql(e, "SELECT 1 FROM layers WHERE blob = ? LIMIT 1", NULL);
+            image_sql(e, "SELECT 1 FROM layers WHERE blob = ? LIMIT 1", NULL);
         if (!st)
                 return true; /* when in doubt, keep */
         sqlite3_bind_text(st, 1, blob, -1, SQLITE_STATIC);
@@ -186,10 +186,10 @@ int image_gc(struct engine *e, json_t *deleted, int64_t *reclaimed, json_t *doom
              struct kerr *err)
 {
         _cleanup_stmt_ sqlite3_stmt *st = image_sql(
-                e,
-                "DELETE FROM layers WHERE chain_id NOT IN (SELECT chain_id FROM image_layers) "
-                "RETURNING chain_id, blob, size",
-                err);
+            e,
+            "DELETE FROM layers WHERE chain_id NOT IN (SELECT chain_id FROM image_layers) "
+            "RETURNING chain_id, blob, size",
+            err);
         if (!st)
                 return -EIO;
         _cleanup_json_ json_t *blobs = json_array();
@@ -210,8 +210,8 @@ int image_gc(struct engine *e, json_t *deleted, int64_t *reclaimed, json_t *doom
         json_array_foreach(blobs, i, b)
         {
                 if (!blob_in_use(e, json_string_value(b)))
-                        json_array_append_new(doomed, json_sprintf("blobs/sha256/%s",
-                                                                   json_string_value(b) + 7));
+                        json_array_append_new(
+                            doomed, json_sprintf("blobs/sha256/%s", json_string_value(b) + 7));
         }
         return 0;
 }
@@ -237,7 +237,8 @@ static bool sweep_keep(void *cls, const char *name)
         return w->keep(w->e, name);
 }
 
-static void sweep_dir(struct engine *e, const char *dir, bool (*keep)(struct engine *, const char *))
+static void sweep_dir(struct engine *e, const char *dir,
+                      bool (*keep)(struct engine *, const char *))
 {
         struct sweep w = {e, keep};
         fs_sweep_dir_at(e->store->root_fd, dir, sweep_keep, &w);
@@ -255,8 +256,9 @@ static bool keep_blob(struct engine *e, const char *hex)
 {
         char d[DIGEST_STR_LEN + 8];
         snprintf(d, sizeof(d), "sha256:%s", hex);
-        return sql_has(e, "SELECT 1 FROM images WHERE id = ?1 UNION SELECT 1 FROM layers "
-                          "WHERE blob = ?1",
+        return sql_has(e,
+                       "SELECT 1 FROM images WHERE id = ?1 UNION SELECT 1 FROM layers "
+                       "WHERE blob = ?1",
                        d);
 }
 
@@ -270,10 +272,10 @@ int image_sweep(struct engine *e, struct kerr *err)
 int image_user(struct engine *e, const char *id, char ret_cid[72])
 {
         _cleanup_stmt_ sqlite3_stmt *st = image_sql(
-                e,
-                "SELECT id, state IN ('running', 'paused', 'restarting') AS live FROM containers "
-                "WHERE image_id = ? ORDER BY live DESC, id LIMIT 1",
-                NULL);
+            e,
+            "SELECT id, state IN ('running', 'paused', 'restarting') AS live FROM containers "
+            "WHERE image_id = ? ORDER BY live DESC, id LIMIT 1",
+            NULL);
         if (!st)
                 return IMAGE_UNUSED;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -307,4 +309,3 @@ int image_layer_place(struct engine *e, int dirfd, const char *dir, const char *
                                 strerror(errno));
         return 0;
 }
-

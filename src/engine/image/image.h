@@ -32,30 +32,29 @@ struct image_import_opts {
         const char *const *changes;       /* Dockerfile instructions, NULL-terminated */
 };
 /* Imports a root file system tar (any compression) read from fd. */
-int image_import(struct engine *e, int fd, const struct image_import_opts *o,
-                        char ret_id[72], struct kerr *err);
+int image_import(struct engine *e, int fd, const struct image_import_opts *o, char ret_id[72],
+                 struct kerr *err);
 
 /* Docker's image summaries, newest first. filters is the query's JSON in
  * either shape (keys dangling, label, before, since, until, reference, with
  * moby's meanings); a bad key or value is KERR_INVALID, an image named by
  * before/since that does not exist KERR_NOT_FOUND. */
-json_t *image_list(struct engine *e, const char *filters, bool shared_size,
-                          struct kerr *err);
+json_t *image_list(struct engine *e, const char *filters, bool shared_size, struct kerr *err);
 json_t *image_inspect(struct engine *e, const char *name, struct kerr *err);
 json_t *image_history(struct engine *e, const char *name, struct kerr *err);
 int image_tag(struct engine *e, const char *name, const char *repo, const char *tag,
-                     struct kerr *err);
+              struct kerr *err);
 /* [{"Untagged": ...}, {"Deleted": ...}] */
 json_t *image_remove(struct engine *e, const char *name, bool force, bool noprune,
-                            struct kerr *err);
+                     struct kerr *err);
 /* {"ImagesDeleted": [...], "SpaceReclaimed": n}. filters: the query's JSON
  * (keys dangling, label, label!, until, as moby's image prune). */
 json_t *image_prune(struct engine *e, const char *filters, struct kerr *err);
 
 /* docker save: a tar of the named images, produced incrementally. */
 struct image_save;
-struct image_save *image_save_open(struct engine *e, const char *const *names,
-                                          size_t n, struct kerr *err);
+struct image_save *image_save_open(struct engine *e, const char *const *names, size_t n,
+                                   struct kerr *err);
 /* Fills up to max bytes; returns the count, 0 at the end, -errno on error. */
 ssize_t image_save_read(struct image_save *s, char *buf, size_t max);
 struct image_save *image_save_free(struct image_save *s);
@@ -81,6 +80,5 @@ struct image_rootfs {
         json_t *config;
         char *lowerdirs;
 };
-int image_rootfs_get(struct engine *e, const char *ref, struct image_rootfs *ret,
-                     struct kerr *err);
+int image_rootfs_get(struct engine *e, const char *ref, struct image_rootfs *ret, struct kerr *err);
 void image_rootfs_release(struct image_rootfs *r);

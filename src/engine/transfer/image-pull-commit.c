@@ -36,7 +36,7 @@ static int place_files(struct image_pull *p, struct kerr *err)
                         return r;
         }
         _cleanup_close_ int dfd =
-                openat(p->e->store->root_fd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            openat(p->e->store->root_fd, "blobs/sha256", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         int r = dfd < 0 ? -errno
                         : fs_write_atomic_at(dfd, p->manifest.config.digest + 7, p->config_raw,
                                              p->config_len, 0644);
@@ -50,14 +50,14 @@ static int step(struct engine *e, sqlite3_stmt *st, const char *what, struct ker
 
 static int insert_layers(struct image_pull *p, struct kerr *err)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = image_sql(
-                p->e,
-                "INSERT OR IGNORE INTO layers (chain_id, diff_id, blob, blob_size, size) "
-                "VALUES (?, ?, ?, ?, ?)",
-                err);
+        _cleanup_stmt_ sqlite3_stmt *st =
+            image_sql(p->e,
+                      "INSERT OR IGNORE INTO layers (chain_id, diff_id, blob, blob_size, size) "
+                      "VALUES (?, ?, ?, ?, ?)",
+                      err);
         _cleanup_stmt_ sqlite3_stmt *il = image_sql(
-                p->e, "INSERT OR REPLACE INTO image_layers (image_id, idx, chain_id) VALUES (?,?,?)",
-                err);
+            p->e, "INSERT OR REPLACE INTO image_layers (image_id, idx, chain_id) VALUES (?,?,?)",
+            err);
         if (!st || !il)
                 return -EIO;
         const char *id = p->manifest.config.digest;
@@ -94,16 +94,16 @@ static int64_t created_of(const json_t *config)
 static int insert_image(struct image_pull *p, struct kerr *err)
 {
         const char *id = p->manifest.config.digest;
-        _cleanup_stmt_ sqlite3_stmt *st = image_sql(
-                p->e,
-                "INSERT OR IGNORE INTO images (id, created, size, config, added) "
-                "VALUES (?, ?, 0, ?, ?)",
-                err);
+        _cleanup_stmt_ sqlite3_stmt *st =
+            image_sql(p->e,
+                      "INSERT OR IGNORE INTO images (id, created, size, config, added) "
+                      "VALUES (?, ?, 0, ?, ?)",
+                      err);
         _cleanup_stmt_ sqlite3_stmt *sz = image_sql(
-                p->e,
-                "UPDATE images SET size = (SELECT coalesce(sum(l.size), 0) FROM image_layers il "
-                "JOIN layers l USING (chain_id) WHERE il.image_id = ?1) WHERE id = ?1",
-                err);
+            p->e,
+            "UPDATE images SET size = (SELECT coalesce(sum(l.size), 0) FROM image_layers il "
+            "JOIN layers l USING (chain_id) WHERE il.image_id = ?1) WHERE id = ?1",
+            err);
         if (!st || !sz)
                 return -EIO;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);

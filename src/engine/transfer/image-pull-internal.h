@@ -17,7 +17,7 @@ struct pull_job {
         size_t index;
         char diff_id[DIGEST_STR_LEN + 1], chain[DIGEST_STR_LEN + 1];
         char short_id[16];
-        bool present; /* layer already on disk: not fetched */
+        bool present;               /* layer already on disk: not fetched */
         char dir[24], blob_tmp[24]; /* in the scratch dir */
         int64_t size;               /* unpacked bytes */
 };

@@ -119,8 +119,7 @@ static int fetch_config(struct image_pull *p, struct kerr *err)
         p->config = json_loadb(p->config_raw, p->config_len, 0, &je);
         json_t *diffs = json_object_get(json_object_get(p->config, "rootfs"), "diff_ids");
         if (!json_is_array(diffs))
-                return kerr_set(err, KERR_INVALID, EINVAL,
-                                "image config %s has no rootfs.diff_ids",
+                return kerr_set(err, KERR_INVALID, EINVAL, "image config %s has no rootfs.diff_ids",
                                 p->manifest.config.digest);
         if (json_array_size(diffs) != p->manifest.ndescs)
                 return kerr_set(err, KERR_INVALID, EINVAL,
@@ -159,8 +158,8 @@ struct registry *image_registry_open(struct engine *e, const char *endpoint,
                                      const struct registry_auth *auth)
 {
         struct registry_config rc = {
-                .insecure = (const char *const *)e->insecure_registries,
-                .certs_dir = e->certs_dir,
+            .insecure = (const char *const *)e->insecure_registries,
+            .certs_dir = e->certs_dir,
         };
         return registry_new(&rc, endpoint, auth);
 }
@@ -183,7 +182,7 @@ static int open_and_resolve(struct engine *e, struct image_pull *p, const char *
 }
 
 struct image_pull *image_pull_prepare(struct engine *e, const struct image_pull_opts *o,
-                                             struct kerr *err)
+                                      struct kerr *err)
 {
         struct image_pull *p = xnew0(struct image_pull);
         p->e = e;
@@ -448,9 +447,8 @@ int image_pull_run(struct image_pull *p, image_progress_fn fn, void *cls, struct
         _cleanup_free_ char *dmsg = xasprintf("Digest: %s", p->digest);
         emit_status(p, dmsg, NULL);
         _cleanup_free_ char *fam = image_ref_familiar(&p->ref);
-        _cleanup_free_ char *smsg =
-                xasprintf("Status: %s for %s", updated ? "Downloaded newer image" : "Image is up to date",
-                          fam);
+        _cleanup_free_ char *smsg = xasprintf(
+            "Status: %s for %s", updated ? "Downloaded newer image" : "Image is up to date", fam);
         emit_status(p, smsg, NULL);
         return 0;
 }

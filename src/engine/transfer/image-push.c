@@ -23,13 +23,13 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define GZIP_READ_SIZE (1024 * 1024)
+#define GZIP_READ_SIZE        (1024 * 1024)
 #define PUSHED_CANDIDATES_MAX 16
 
 struct push_layer {
         char blob[DIGEST_STR_LEN + 1], diff_id[DIGEST_STR_LEN + 1];
         char short_id[16];
-        int64_t size; /* of blob */
+        int64_t size;  /* of blob */
         bool compress; /* blob is a plain tar: it goes up as gzip */
         /* what the manifest names: blob itself, or its gzip once known */
         char digest[DIGEST_STR_LEN + 1];
@@ -38,7 +38,7 @@ struct push_layer {
 };
 
 struct push_tag {
-        char *ref;  /* full reference */
+        char *ref; /* full reference */
         char *tag;
         char id[72];
 };
@@ -90,8 +90,8 @@ static void add_tag(struct image_push *p, const char *ref, const char *tag, cons
 static int all_tags(struct image_push *p, struct kerr *err)
 {
         _cleanup_stmt_ sqlite3_stmt *st = image_sql(
-                p->e, "SELECT ref, image_id FROM image_refs WHERE substr(ref, 1, ?1) = ?2 ORDER BY ref",
-                err);
+            p->e, "SELECT ref, image_id FROM image_refs WHERE substr(ref, 1, ?1) = ?2 ORDER BY ref",
+            err);
         if (!st)
                 return -EIO;
         _cleanup_free_ char *prefix = xasprintf("%s:", p->name);
@@ -107,7 +107,7 @@ static int all_tags(struct image_push *p, struct kerr *err)
 }
 
 struct image_push *image_push_prepare(struct engine *e, const struct image_push_opts *o,
-                                             struct kerr *err)
+                                      struct kerr *err)
 {
         struct image_push *p = xnew0(struct image_push);
         p->e = e;
@@ -169,11 +169,11 @@ static const char *blob_media_type(struct engine *e, const char *digest)
 
 static int load_layers(struct image_push *p, const char *id, struct kerr *err)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = image_sql(
-                p->e,
-                "SELECT l.blob, l.diff_id, l.blob_size FROM image_layers il JOIN layers l "
-                "USING (chain_id) WHERE il.image_id = ? ORDER BY il.idx",
-                err);
+        _cleanup_stmt_ sqlite3_stmt *st =
+            image_sql(p->e,
+                      "SELECT l.blob, l.diff_id, l.blob_size FROM image_layers il JOIN layers l "
+                      "USING (chain_id) WHERE il.image_id = ? ORDER BY il.idx",
+                      err);
         if (!st)
                 return -EIO;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -201,11 +201,11 @@ static int load_layers(struct image_push *p, const char *id, struct kerr *err)
 static json_t *mount_sources(struct image_push *p, const char *blob)
 {
         json_t *out = json_array();
-        _cleanup_stmt_ sqlite3_stmt *st = image_sql(
-                p->e,
-                "SELECT DISTINCT r.ref FROM layers l JOIN image_layers il USING (chain_id) "
-                "JOIN image_refs r ON r.image_id = il.image_id WHERE l.blob = ? LIMIT 16",
-                NULL);
+        _cleanup_stmt_ sqlite3_stmt *st =
+            image_sql(p->e,
+                      "SELECT DISTINCT r.ref FROM layers l JOIN image_layers il USING (chain_id) "
+                      "JOIN image_refs r ON r.image_id = il.image_id WHERE l.blob = ? LIMIT 16",
+                      NULL);
         if (!st)
                 return out;
         sqlite3_bind_text(st, 1, blob, -1, SQLITE_STATIC);
@@ -237,8 +237,8 @@ static void upload_progress(void *cls, int64_t done, int64_t total)
                 emit(io->p, image_progress_msg("Pushing", io->l->short_id, done, total));
 }
 
-static int upload_file(struct image_push *p, struct push_layer *l, const char *digest,
-                       int64_t size, struct kerr *err)
+static int upload_file(struct image_push *p, struct push_layer *l, const char *digest, int64_t size,
+                       struct kerr *err)
 {
         char path[128];
         snprintf(path, sizeof(path), "blobs/sha256/%s", digest + 7);
@@ -259,10 +259,10 @@ static int pushed_record(struct image_push *p, const struct push_layer *l, struc
 {
         pthread_mutex_lock(&p->e->image_lock);
         _cleanup_stmt_ sqlite3_stmt *st =
-                image_sql(p->e,
-                          "INSERT OR REPLACE INTO pushed_layers (diff_id, registry, repo, digest,"
-                          " size, media_type) VALUES (?, ?, ?, ?, ?, ?)",
-                          err);
+            image_sql(p->e,
+                      "INSERT OR REPLACE INTO pushed_layers (diff_id, registry, repo, digest,"
+                      " size, media_type) VALUES (?, ?, ?, ?, ?, ?)",
+                      err);
         int r = st ? 0 : -EIO;
         if (st) {
                 sqlite3_bind_text(st, 1, l->diff_id, -1, SQLITE_STATIC);
@@ -289,10 +289,10 @@ static size_t pushed_candidates(struct image_push *p, const struct push_layer *l
                                 struct pushed_candidate *out, size_t max)
 {
         _cleanup_stmt_ sqlite3_stmt *st = image_sql(
-                p->e,
-                "SELECT repo, digest, size FROM pushed_layers WHERE diff_id = ?1 AND registry = ?2"
-                " AND media_type = ?3 ORDER BY repo = ?4 DESC, repo LIMIT ?5",
-                NULL);
+            p->e,
+            "SELECT repo, digest, size FROM pushed_layers WHERE diff_id = ?1 AND registry = ?2"
+            " AND media_type = ?3 ORDER BY repo = ?4 DESC, repo LIMIT ?5",
+            NULL);
         if (!st)
                 return 0;
         sqlite3_bind_text(st, 1, l->diff_id, -1, SQLITE_STATIC);
@@ -406,8 +406,7 @@ static int gzip_stream(struct image_push *p, struct push_layer *l, struct gzip_u
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
-                        return kerr_set(err, KERR_INTERNAL, errno, "cannot read blob %s",
-                                        l->blob);
+                        return kerr_set(err, KERR_INTERNAL, errno, "cannot read blob %s", l->blob);
                 digester_update(g->tar, g->in, (size_t)n);
                 int r = gzip_feed(g, (size_t)n, n == 0 ? Z_FINISH : Z_NO_FLUSH, err);
                 if (r < 0)
@@ -427,14 +426,16 @@ static int upload_gzip(struct image_push *p, struct push_layer *l, struct kerr *
         if (fd < 0)
                 return kerr_set(err, KERR_INTERNAL, errno, "blob %s is missing from the store",
                                 l->blob);
-        struct gzip_upload g = {.gz = digester_new(), .tar = digester_new(),
-                                .in = xmalloc(GZIP_READ_SIZE), .out = xmalloc(GZIP_READ_SIZE)};
+        struct gzip_upload g = {.gz = digester_new(),
+                                .tar = digester_new(),
+                                .in = xmalloc(GZIP_READ_SIZE),
+                                .out = xmalloc(GZIP_READ_SIZE)};
         /* gzip (windowBits 15 + 16), default level as dockerd's gzip.NewWriter:
          * the same input gives the same bytes, hence the same digest. */
         int r = deflateInit2(&g.z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
                              Z_DEFAULT_STRATEGY) == Z_OK
-                        ? 0
-                        : kerr_set(err, KERR_INTERNAL, ENOMEM, "gzip compression failed");
+                    ? 0
+                    : kerr_set(err, KERR_INTERNAL, ENOMEM, "gzip compression failed");
         g.z_ready = r == 0;
         if (r == 0)
                 r = registry_upload_start(p->reg, p->ref.path, &g.u, err);
@@ -485,8 +486,8 @@ static int push_layer(struct image_push *p, struct push_layer *l, struct kerr *e
                 struct kerr ignore = {0};
                 if (registry_blob_mount(p->reg, p->ref.path, l->blob, json_string_value(from),
                                         &ignore) == 1) {
-                        _cleanup_free_ char *m = xasprintf("Mounted from %s",
-                                                           json_string_value(from));
+                        _cleanup_free_ char *m =
+                            xasprintf("Mounted from %s", json_string_value(from));
                         emit_status(p, m, l->short_id);
                         return 0;
                 }
@@ -502,8 +503,8 @@ static void *push_worker(void *cls)
         struct image_push *p = cls;
         for (;;) {
                 pthread_mutex_lock(&p->lock);
-                struct push_layer *l = p->next < p->nlayers && !p->failed ? &p->layers[p->next++]
-                                                                          : NULL;
+                struct push_layer *l =
+                    p->next < p->nlayers && !p->failed ? &p->layers[p->next++] : NULL;
                 pthread_mutex_unlock(&p->lock);
                 if (!l)
                         return NULL;
@@ -549,10 +550,10 @@ static char *build_manifest(struct image_push *p, const char *id, int64_t config
 {
         json_t *layers = json_array();
         for (size_t i = 0; i < p->nlayers; i++)
-                json_array_append_new(layers, json_pack("{ss sI ss}", "mediaType",
-                                                        p->layers[i].media_type, "size",
-                                                        (json_int_t)p->layers[i].push_size,
-                                                        "digest", p->layers[i].digest));
+                json_array_append_new(layers,
+                                      json_pack("{ss sI ss}", "mediaType", p->layers[i].media_type,
+                                                "size", (json_int_t)p->layers[i].push_size,
+                                                "digest", p->layers[i].digest));
         json_t *m = json_pack("{si ss s{ss sI ss} so}", "schemaVersion", 2, "mediaType",
                               MT_DOCKER_MANIFEST, "config", "mediaType", MT_DOCKER_CONFIG, "size",
                               (json_int_t)config_size, "digest", id, "layers", layers);
@@ -564,7 +565,7 @@ static char *build_manifest(struct image_push *p, const char *id, int64_t config
 static int config_size(struct image_push *p, const char *id, int64_t *ret, struct kerr *err)
 {
         _cleanup_stmt_ sqlite3_stmt *st =
-                image_sql(p->e, "SELECT length(CAST(config AS BLOB)) FROM images WHERE id = ?", err);
+            image_sql(p->e, "SELECT length(CAST(config AS BLOB)) FROM images WHERE id = ?", err);
         if (!st)
                 return -EIO;
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -580,8 +581,7 @@ static int push_config(struct image_push *p, const char *id, int64_t size, struc
         return r != 0 ? (r < 0 ? r : 0) : upload_file(p, NULL, id, size, err);
 }
 
-static int record_digest(struct image_push *p, const char *id, const char *digest,
-                         struct kerr *err)
+static int record_digest(struct image_push *p, const char *id, const char *digest, struct kerr *err)
 {
         _cleanup_free_ char *ref = xasprintf("%s@%s", p->name, digest);
         char old[72];
@@ -615,7 +615,7 @@ static int push_tag(struct image_push *p, const struct push_tag *t, struct kerr 
         if (r < 0)
                 return r;
         _cleanup_free_ char *line =
-                xasprintf("%s: digest: %s size: %zu", t->tag, digest, strlen(m));
+            xasprintf("%s: digest: %s size: %zu", t->tag, digest, strlen(m));
         emit_status(p, line, NULL);
         json_t *aux = json_pack("{s{} s{ss ss sI}}", "progressDetail", "aux", "Tag", t->tag,
                                 "Digest", digest, "Size", (json_int_t)strlen(m));
@@ -643,10 +643,10 @@ int image_push_run(struct image_push *p, image_progress_fn fn, void *cls, struct
 }
 
 int transfer_login(struct engine *e, const struct registry_auth *auth, char **ret_token,
-                          struct kerr *err)
+                   struct kerr *err)
 {
         _cleanup_free_ char *host =
-                registry_host_of(auth->server_address ? auth->server_address : "docker.io");
+            registry_host_of(auth->server_address ? auth->server_address : "docker.io");
         struct registry *r = image_registry_open(e, host, auth);
         int rr = registry_login(r, ret_token, err);
         registry_free(r);

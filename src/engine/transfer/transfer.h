@@ -28,7 +28,7 @@ struct image_pull_opts {
 
 struct image_pull;
 struct image_pull *image_pull_prepare(struct engine *e, const struct image_pull_opts *o,
-                                             struct kerr *err);
+                                      struct kerr *err);
 int image_pull_run(struct image_pull *p, image_progress_fn fn, void *cls, struct kerr *err);
 struct image_pull *image_pull_free(struct image_pull *p);
 
@@ -40,14 +40,14 @@ struct image_push_opts {
 
 struct image_push;
 struct image_push *image_push_prepare(struct engine *e, const struct image_push_opts *o,
-                                             struct kerr *err);
+                                      struct kerr *err);
 int image_push_run(struct image_push *p, image_progress_fn fn, void *cls, struct kerr *err);
 struct image_push *image_push_free(struct image_push *p);
 
 /* docker login: checks auth against its serveraddress (default docker.io).
  * ret_token gets an identity token when the registry issued one (or NULL). */
 int transfer_login(struct engine *e, const struct registry_auth *auth, char **ret_token,
-                          struct kerr *err);
+                   struct kerr *err);
 
 /* Docker's progress text: "[=====>     ]  1.2MB/3.4MB". */
 json_t *image_progress_msg(const char *status, const char *id, int64_t current, int64_t total);
