@@ -96,17 +96,21 @@ struct engine *engine_new(const struct engine_config *cfg, struct kerr *err)
         self[n > 0 ? n : 0] = 0;
         e->self_path = xstrdup(self);
 
-        /* Paths under the roots are built in PATH_MAX buffers with at most
-         * ENGINE_PATH_TAIL_MAX bytes after the root (ids, file names): a root
-         * longer than that leaves would truncate them, so it is refused
-         * here instead of failing somewhere later. */
-        const char *const roots[][2] = {{"data root", cfg->data_root},
-                                        {"exec root", cfg->exec_root}};
+        /* Paths under the data root that outgrow PATH_MAX are refused by the
+         * kernel anyway; the exec root's run directories hold Unix sockets
+         * and are built in fixed buffers, so it is kept short. A root longer
+         * than kedge can use is refused here, by name, instead of truncating
+         * a path somewhere later. */
+        const struct {
+                const char *what, *path;
+                size_t max;
+        } roots[] = {{"data root", cfg->data_root, PATH_MAX - ENGINE_PATH_TAIL_MAX},
+                     {"exec root", cfg->exec_root, ENGINE_EXEC_ROOT_MAX}};
         for (size_t i = 0; i < ARRAY_SIZE(roots); i++)
-                if (strlen(roots[i][1]) > PATH_MAX - ENGINE_PATH_TAIL_MAX) {
+                if (strlen(roots[i].path) > roots[i].max) {
                         kerr_set(err, KERR_INVALID, ENAMETOOLONG,
-                                 "%s is %zu bytes long: kedge takes at most %d", roots[i][0],
-                                 strlen(roots[i][1]), PATH_MAX - ENGINE_PATH_TAIL_MAX);
+                                 "%s is %zu bytes long: kedge takes at most %zu", roots[i].what,
+                                 strlen(roots[i].path), roots[i].max);
                         return NULL;
                 }
         if (cfg->exec_root[0] != '/') {

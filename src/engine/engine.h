@@ -37,6 +37,9 @@ struct engine_config {
  * ("/containers/<64 hex>/bundle/config.json" and the like); engine_new
  * refuses roots longer than PATH_MAX minus this. */
 #define ENGINE_PATH_TAIL_MAX 1024
+/* The longest exec root: run directories (<exec root>/<64 hex>/<file>) are
+ * built in 300-byte buffers. */
+#define ENGINE_EXEC_ROOT_MAX 200
 
 struct engine_runtime {
         const char *name;

@@ -100,18 +100,18 @@ def test_unwritable_data_root(tmp_path):
     assert rc != 0 and "/proc/kedge-data" in out
 
 
-@pytest.mark.parametrize("which", ["--data-root", "--exec-root"])
-def test_root_too_long_refused(tmp_path, which):
-    # Paths under the roots live in PATH_MAX buffers: a root that would
-    # truncate them is refused at start, by name, and nothing is created.
-    long_root = str(tmp_path) + "/" + "/".join(["d" * 200] * 17)
+@pytest.mark.parametrize("which,limit", [("--data-root", 3072), ("--exec-root", 200)])
+def test_root_too_long_refused(tmp_path, which, limit):
+    # A root longer than kedge can build its paths under is refused at start,
+    # by name, and nothing is created (no path is silently truncated).
+    long_root = str(tmp_path) + "/" + "/".join(["d" * 200] * (limit // 200 + 1))
     roots = {"--data-root": str(tmp_path / "data"), "--exec-root": str(tmp_path / "exec")}
     roots[which] = long_root
     rc, out = run_daemon(tmp_path, "-H", "unix://" + str(tmp_path / "d.sock"),
                          "--data-root", roots["--data-root"], "--exec-root", roots["--exec-root"])
     assert rc != 0
-    assert "%s is %d bytes long: kedge takes at most 3072" % (which[2:].replace("-", " "),
-                                                           len(long_root)) in out, out
+    assert "%s is %d bytes long: kedge takes at most %d" % (
+        which[2:].replace("-", " "), len(long_root), limit) in out, out
     assert not os.path.exists(tmp_path / "d.sock")
     assert not os.path.exists(tmp_path / ("d" * 200))
 
