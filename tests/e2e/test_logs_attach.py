@@ -451,14 +451,29 @@ def _attach_then_start(kedge):
     return body
 
 
-def test_attach_registered_before_101(busybox, kedge):
+@pytest.fixture
+def slow_hijack(tmp_path):
+    """A daemon that takes a hijacked stream 300 ms after its 101 (the
+    window a loaded daemon has), with busybox loaded."""
+    from kedgetest.daemon import Daemon
+    from kedgetest.images import busybox_archive
+    env = dict(os.environ, KEDGE_TEST_HIJACK_DELAY_MS="300")
+    d = Daemon(root=str(tmp_path), env=env).start()
+    r = d.http(timeout=60).request("POST", "/images/load?quiet=1", body=busybox_archive(),
+                                   headers={"Content-Type": "application/x-tar"})
+    assert r.status == 200, r.body
+    yield d
+    assert d.stop() == 0 and not d.crash_lines(), d.read_log()
+
+
+def test_attach_registered_before_101(slow_hijack):
     # The 101 used to go out before the attach was registered: a start
     # right after it could run, end and remove the container first, and
     # the refusal went as raw text into the stream ("Unrecognized input
     # header: 89" in the CLI) with the output lost.
     from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(8) as pool:
-        bodies = list(pool.map(lambda _: _attach_then_start(kedge), range(200)))
+        bodies = list(pool.map(lambda _: _attach_then_start(slow_hijack), range(200)))
     for body in bodies:
         assert demux(body) == [(1, b"hi\n")]
 
