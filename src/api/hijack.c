@@ -3,6 +3,7 @@
 #include "reply.h"
 #include "server-internal.h"
 
+#include "base/parse.h"
 #include "base/xalloc.h"
 
 #include <pthread.h>
@@ -30,8 +31,8 @@ bool req_wants_upgrade(struct request *req)
 static void test_delay(void)
 {
         const char *v = getenv("KEDGE_TEST_HIJACK_DELAY_MS");
-        long ms = v ? strtol(v, NULL, 10) : 0;
-        if (ms > 0 && ms <= 10000) {
+        int64_t ms = 0;
+        if (v && parse_int64_range(v, 1, 10000, &ms) == 0) {
                 struct timespec t = {ms / 1000, (ms % 1000) * 1000000};
                 nanosleep(&t, NULL);
         }
