@@ -114,8 +114,7 @@ void containers_resize(struct request *req)
 }
 
 struct attach_req {
-        struct engine *engine;
-        struct container *c;
+        struct attach_session *session; /* registered before the 101 */
         struct attach_opts o;
         char *detach_keys;
 };
@@ -129,14 +128,7 @@ static void on_hijacked(void *cls, int fd, const char *extra, size_t extra_len,
                         struct api_hijack *h)
 {
         struct attach_req *a = cls;
-        struct kerr err = {0};
-        if (container_attach(a->engine, a->c, fd, extra, extra_len, &a->o, attach_done, h, &err) <
-            0) {
-                /* After the 101, errors travel in the stream. */
-                (void)!write(fd, err.msg, strlen(err.msg));
-                api_hijack_done(h);
-        }
-        container_unref(a->c);
+        container_attach_connect(a->session, fd, extra, extra_len, attach_done, h);
         free(a->detach_keys);
         free(a);
 }
@@ -176,16 +168,12 @@ static void plain_done(void *cls)
 static void attach_plain(struct request *req, struct attach_req *a, const char *ct)
 {
         int sp[2];
-        struct kerr err = {0};
-        a->o.in = false;
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+                container_attach_connect(a->session, -1, NULL, 0, NULL, NULL);
                 reply_errorf(req, KERR_INTERNAL, "socketpair: %s", strerror(errno));
-        } else if (container_attach(a->engine, a->c, sp[0], NULL, 0, &a->o, plain_done,
-                                    (void *)(intptr_t)sp[0], &err) < 0) {
-                close(sp[0]); /* refused: done was not called, both ends are ours */
-                close(sp[1]);
-                reply_error(req, &err);
         } else {
+                container_attach_connect(a->session, sp[0], NULL, 0, plain_done,
+                                         (void *)(intptr_t)sp[0]);
                 struct plain_attach *p = xnew0(struct plain_attach);
                 p->fd = sp[1];
                 p->s = reply_async(req, MHD_HTTP_OK, ct);
@@ -196,22 +184,20 @@ static void attach_plain(struct request *req, struct attach_req *a, const char *
                         free(p);
                 }
         }
-        container_unref(a->c);
         free(a->detach_keys);
         free(a);
 }
 
 void containers_attach(struct request *req)
 {
-        struct container *c = containers_lookup(req);
+        _cleanup_(container_unrefp) struct container *c = containers_lookup(req);
         if (!c)
                 return;
         struct attach_req *a = xnew0(struct attach_req);
-        a->engine = req->engine;
-        a->c = c;
         a->o.stream = req_query_bool(req, "stream", false);
         a->o.logs = req_query_bool(req, "logs", false);
-        a->o.in = a->o.stream && req_query_bool(req, "stdin", false);
+        /* No stdin without Upgrade (the plain path). */
+        a->o.in = a->o.stream && req_wants_upgrade(req) && req_query_bool(req, "stdin", false);
         a->o.out = req_query_bool(req, "stdout", false);
         a->o.err = req_query_bool(req, "stderr", false);
         const char *keys = req_query(req, "detachKeys");
@@ -221,6 +207,15 @@ void containers_attach(struct request *req)
         const char *ct = !tty && api_version_at_least(req->version, 1, 42)
                              ? "application/vnd.docker.multiplexed-stream"
                              : "application/vnd.docker.raw-stream";
+        struct kerr err = {0};
+        a->session = container_attach_prepare(req->engine, c, &a->o, &err);
+        if (!a->session) {
+                /* Before the 101: a refusal is an HTTP error. */
+                reply_error(req, &err);
+                free(a->detach_keys);
+                free(a);
+                return;
+        }
         if (req_wants_upgrade(req)) {
                 reply_hijack(req, ct, on_hijacked, a);
                 return;

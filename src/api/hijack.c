@@ -3,6 +3,7 @@
 #include "reply.h"
 #include "server-internal.h"
 
+#include "base/parse.h"
 #include "base/xalloc.h"
 
 #include <pthread.h>
@@ -24,6 +25,19 @@ bool req_wants_upgrade(struct request *req)
         return req_header(req, "Upgrade") != NULL;
 }
 
+/* KEDGE_TEST_HIJACK_DELAY_MS (tests only): the owner takes the stream that
+ * much later than the 101 went out, so that the e2e suite can hold open
+ * the window in which a client already acts on the 101. */
+static void test_delay(void)
+{
+        const char *v = getenv("KEDGE_TEST_HIJACK_DELAY_MS");
+        int64_t ms = 0;
+        if (v && parse_int64_range(v, 1, 10000, &ms) == 0) {
+                struct timespec t = {ms / 1000, (ms % 1000) * 1000000};
+                nanosleep(&t, NULL);
+        }
+}
+
 static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra,
                        size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
@@ -37,6 +51,7 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, co
         h->srv->hijacks = h;
         h->srv->nhijacks++;
         pthread_mutex_unlock(&h->srv->streams_lock);
+        test_delay();
         h->fn(h->cls, sock, extra, extra_len, h);
 }
 

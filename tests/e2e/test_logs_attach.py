@@ -394,10 +394,94 @@ def test_attach_refused_leaves_daemon_up(docker_cli, busybox, kedge):
             break
         time.sleep(0.1)
     for _ in range(3):
-        head, body = _attach(kedge, cid, "stream=1&stdout=1&stderr=1")
-        assert head.startswith(b"HTTP/1.1 101")
+        # refused before any 101: an HTTP error, never text in the stream
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(30)
+        s.connect(kedge.sock)
+        s.sendall(b"POST /v1.47/containers/%s/attach?stream=1&stdout=1 HTTP/1.1\r\n"
+                  b"Host: d\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
+                  b"Content-Length: 0\r\n\r\n" % cid.encode())
+        data = b""
+        while b"cannot attach" not in data and b"\r\n\r\n{" not in data:
+            chunk = s.recv(65536)
+            assert chunk, data
+            data += chunk
+        s.close()
+        head, _, body = data.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 409"), head
         assert b"cannot attach to a stopped container" in body
         r = kedge.http().request("POST", "/containers/%s/attach?stream=1&stdout=1" % cid)
         assert r.status == 409 and "cannot attach" in r.json()["message"]
     assert kedge.http().request("GET", "/_ping").status == 200
     docker_cli("rm", "-f", cid)
+
+
+def _attach_then_start(kedge):
+    """docker run --rm, by hand: attach with Upgrade, and start the moment
+    the 101 is in (as the CLI does); returns the whole stream."""
+    h = kedge.http()
+    r = h.request("POST", "/v1.47/containers/create",
+                  body=json.dumps({"Image": "busybox", "Cmd": ["echo", "hi"],
+                                   "AttachStdout": True, "AttachStderr": True,
+                                   "HostConfig": {"AutoRemove": True}}),
+                  headers={"Content-Type": "application/json"})
+    assert r.status == 201, r.data
+    cid = r.json()["Id"]
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(30)
+    s.connect(kedge.sock)
+    s.sendall(b"POST /v1.47/containers/%s/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\n"
+              b"Host: d\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n"
+              % cid.encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(65536)
+        assert chunk, data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 101"), head
+    assert h.request("POST", "/v1.47/containers/%s/start" % cid).status == 204
+    h.close()
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    s.close()
+    return body
+
+
+@pytest.fixture
+def slow_hijack(tmp_path):
+    """A daemon that takes a hijacked stream 300 ms after its 101 (the
+    window a loaded daemon has), with busybox loaded."""
+    from kedgetest.daemon import Daemon
+    from kedgetest.images import busybox_archive
+    env = dict(os.environ, KEDGE_TEST_HIJACK_DELAY_MS="300")
+    d = Daemon(root=str(tmp_path), env=env).start()
+    r = d.http(timeout=60).request("POST", "/images/load?quiet=1", body=busybox_archive(),
+                                   headers={"Content-Type": "application/x-tar"})
+    assert r.status == 200, r.body
+    yield d
+    assert d.stop() == 0 and not d.crash_lines(), d.read_log()
+
+
+def test_attach_registered_before_101(slow_hijack):
+    # The 101 used to go out before the attach was registered: a start
+    # right after it could run, end and remove the container first, and
+    # the refusal went as raw text into the stream ("Unrecognized input
+    # header: 89" in the CLI) with the output lost.
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(8) as pool:
+        bodies = list(pool.map(lambda _: _attach_then_start(slow_hijack), range(200)))
+    for body in bodies:
+        assert demux(body) == [(1, b"hi\n")]
+
+
+def test_docker_run_rm_parallel_output(docker_cli, busybox, kedge):
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(8) as pool:
+        runs = list(pool.map(lambda _: docker_cli("run", "--rm", "busybox", "echo", "hi"),
+                             range(100)))
+    for r in runs:
+        assert r.returncode == 0 and r.stdout == b"hi\n", (r.stdout, r.stderr)

@@ -10,7 +10,13 @@
  * has not taken its stdin), and the client is read again only once they
  * are gone, so a big stdin is held back hop by hop instead of failing,
  * while output keeps flowing. With logs, the container's past output is
- * sent first, as dockerd does. */
+ * sent first, as dockerd does.
+ *
+ * The session is made (prepare) before the client is told it is attached,
+ * and gets the client's socket (connect) only after that: in between, a
+ * start connects it to the shim and the output waits in the shim's socket;
+ * whichever of the engine side (session_end) and the client side
+ * (container_attach_connect) comes second ends the client's stream. */
 #include "container-internal.h"
 #include "engine/engine.h"
 #include "logs.h"
@@ -43,10 +49,19 @@ struct attach_session {
         size_t nkeys, matched;
         char *extra;
         size_t extra_len;
+        struct buf past; /* logs=1 before start: the past output, read at prepare */
         void (*done)(void *cls);
         void *cls;
         struct attach_session *next; /* pending list */
+        pthread_mutex_t lock;        /* connected, ended, refs */
+        pthread_cond_t cond;         /* connected */
+        bool connected;              /* the client came (client >= 0) or gave up */
+        bool ended;                  /* the engine side is done */
+        int refs;                    /* the engine side and the client side */
 };
+
+/* How long a session waits for its client after the 101. */
+#define ATTACH_CLIENT_WAIT_S 60
 
 /* "ctrl-p,ctrl-q" -> {0x10, 0x11}; letters and ctrl-@..ctrl-_ as Docker. */
 static size_t parse_keys(const char *spec, uint8_t *out, size_t max)
@@ -135,6 +150,15 @@ static int forward_stdin(struct attach_session *s, const uint8_t *buf, size_t n)
         return flush_shim(s) < 0 ? -1 : 0;
 }
 
+/* Past output goes to the client, or is kept until it comes. */
+static int emit(struct attach_session *s, const void *data, size_t n)
+{
+        if (s->client >= 0)
+                return write_client(s, data, n);
+        buf_append(&s->past, data, n);
+        return 0;
+}
+
 /* One entry of the past output, framed as the live stream is. */
 static int send_log_entry(void *cls, const struct log_entry *e)
 {
@@ -144,10 +168,10 @@ static int send_log_entry(void *cls, const struct log_entry *e)
         if (!s->tty) {
                 uint8_t hdr[SHIM_FRAME_HDR];
                 shim_frame_header(hdr, (enum shim_frame_type)e->stream, (uint32_t)e->len);
-                if (write_client(s, hdr, sizeof(hdr)) < 0)
+                if (emit(s, hdr, sizeof(hdr)) < 0)
                         return -EPIPE;
         }
-        return write_client(s, e->data, e->len);
+        return emit(s, e->data, e->len);
 }
 
 /* logs=1: everything the container has printed so far, on the streams
@@ -188,15 +212,69 @@ static int forward_output(struct attach_session *s, uint8_t *buf, size_t *len)
         return ret;
 }
 
-static void session_free(struct attach_session *s)
+/* Without done: on a refusal the caller still owns the client side. */
+static void session_discard(struct attach_session *s)
+{
+        container_unref(s->c);
+        buf_release(&s->to_shim);
+        buf_release(&s->past);
+        free(s->extra);
+        pthread_mutex_destroy(&s->lock);
+        pthread_cond_destroy(&s->cond);
+        free(s);
+}
+
+static void session_put(struct attach_session *s)
+{
+        pthread_mutex_lock(&s->lock);
+        bool last = --s->refs == 0;
+        pthread_mutex_unlock(&s->lock);
+        if (last)
+                session_discard(s);
+}
+
+/* The past output not sent yet, then the end of the client's stream. */
+static void client_finish(struct attach_session *s)
+{
+        if (s->past.len)
+                (void)write_client(s, s->past.data, s->past.len);
+        s->past.len = 0;
+        s->done(s->cls); /* closes the client connection */
+}
+
+/* The engine side is done: the client's stream ends now, or when it comes. */
+static void session_end(struct attach_session *s)
 {
         if (s->shim >= 0)
                 close(s->shim);
-        s->done(s->cls); /* closes the client connection */
-        container_unref(s->c);
-        buf_release(&s->to_shim);
-        free(s->extra);
-        free(s);
+        s->shim = -1;
+        pthread_mutex_lock(&s->lock);
+        s->ended = true;
+        bool client = s->connected && s->client >= 0;
+        pthread_mutex_unlock(&s->lock);
+        if (client)
+                client_finish(s);
+        session_put(s);
+}
+
+/* Waits for container_attach_connect; false when no client came. */
+static bool wait_client(struct attach_session *s)
+{
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += ATTACH_CLIENT_WAIT_S;
+        pthread_mutex_lock(&s->lock);
+        while (!s->connected)
+                if (pthread_cond_timedwait(&s->cond, &s->lock, &until) == ETIMEDOUT)
+                        break;
+        bool client = s->connected && s->client >= 0;
+        pthread_mutex_unlock(&s->lock);
+        if (client && s->past.len) {
+                int r = write_client(s, s->past.data, s->past.len);
+                s->past.len = 0;
+                return r == 0;
+        }
+        return client;
 }
 
 /* Client bytes: stdin, or its end. Returns false to end the session. */
@@ -225,7 +303,7 @@ static void *session_main(void *arg)
         static __thread uint8_t out[SHIM_FRAME_HDR + SHIM_FRAME_OUT_MAX];
         size_t olen = 0;
         bool client_open = true;
-        if (s->logs && send_past_output(s) < 0)
+        if (!wait_client(s) || (s->logs && send_past_output(s) < 0))
                 goto done;
         if (s->in && s->extra_len && forward_stdin(s, (const uint8_t *)s->extra, s->extra_len) != 0)
                 goto done;
@@ -254,7 +332,7 @@ static void *session_main(void *arg)
                         break;
         }
 done:
-        session_free(s);
+        session_end(s);
         return NULL;
 }
 
@@ -267,10 +345,12 @@ static void *logs_only_main(void *arg)
          * lost to it. dockerd opening its log reader takes a few ms; so
          * does this. */
         struct timespec gap = {0, 20 * 1000 * 1000};
-        nanosleep(&gap, NULL);
-        if (s->logs)
-                send_past_output(s);
-        session_free(s);
+        if (wait_client(s)) {
+                nanosleep(&gap, NULL);
+                if (s->logs)
+                        send_past_output(s);
+        }
+        session_end(s);
         return NULL;
 }
 
@@ -300,36 +380,19 @@ static int run_session(struct attach_session *s)
         return 0;
 }
 
-static void session_abort(struct attach_session *s)
-{
-        s->shim = -1;
-        session_free(s);
-}
-
-/* On a refusal: the caller still owns the client connection (it answers
- * with the error and releases it), so done is not called. */
-static void session_discard(struct attach_session *s)
-{
-        container_unref(s->c);
-        buf_release(&s->to_shim);
-        free(s->extra);
-        free(s);
-}
-
 static bool attachable(enum container_state st)
 {
         return st == CONTAINER_CREATED || st == CONTAINER_EXITED || st == CONTAINER_RESTARTING ||
                st == CONTAINER_STARTING || st == CONTAINER_RUNNING;
 }
 
-int container_attach(struct engine *e, struct container *c, int fd, const char *extra,
-                     size_t extra_len, const struct attach_opts *o, void (*done)(void *cls),
-                     void *cls, struct kerr *err)
+static struct attach_session *session_new(struct engine *e, struct container *c,
+                                          const struct attach_opts *o)
 {
         struct attach_session *s = xnew0(struct attach_session);
         s->e = e;
         s->c = container_ref(c);
-        s->client = fd;
+        s->client = -1;
         s->shim = -1;
         s->tty = json_is_true(json_object_get(c->config, "Tty"));
         s->in = o->in && json_is_true(json_object_get(c->config, "OpenStdin"));
@@ -340,37 +403,40 @@ int container_attach(struct engine *e, struct container *c, int fd, const char *
         s->stdin_once = json_is_true(json_object_get(c->config, "StdinOnce"));
         s->nkeys =
             parse_keys(o->detach_keys ? o->detach_keys : "ctrl-p,ctrl-q", s->keys, sizeof(s->keys));
-        if (extra_len) {
-                s->extra = xmalloc(extra_len);
-                memcpy(s->extra, extra, extra_len);
-                s->extra_len = extra_len;
-        }
-        s->done = done;
-        s->cls = cls;
         buf_init(&s->to_shim, 0);
+        buf_init(&s->past, 0);
+        pthread_mutex_init(&s->lock, NULL);
+        pthread_cond_init(&s->cond, NULL);
+        s->refs = 2;
+        return s;
+}
+
+struct attach_session *container_attach_prepare(struct engine *e, struct container *c,
+                                                const struct attach_opts *o, struct kerr *err)
+{
+        struct attach_session *s = session_new(e, c, o);
         if (!s->stream) {
                 if (spawn(logs_only_main, s) < 0) {
                         session_discard(s);
-                        return kerr_set(err, KERR_INTERNAL, EAGAIN, "attach: no thread");
+                        kerr_set(err, KERR_INTERNAL, EAGAIN, "attach: no thread");
+                        return NULL;
                 }
-                return 0;
+                return s;
         }
         pthread_mutex_lock(&c->lock);
         enum container_state st = c->state;
         pthread_mutex_unlock(&c->lock);
         if (!attachable(st)) {
                 session_discard(s);
-                return kerr_set(err, KERR_CONFLICT, ESRCH,
-                                "You cannot attach to a stopped container, start it first");
+                kerr_set(err, KERR_CONFLICT, ESRCH,
+                         "You cannot attach to a stopped container, start it first");
+                return NULL;
         }
         if (s->logs && st != CONTAINER_RUNNING) {
-                /* Sent now, so that a start in between cannot send the next
+                /* Read now, so that a start in between cannot send the next
                  * run's first output twice (from the log and live). */
                 s->logs = false;
-                if (send_past_output(s) < 0) {
-                        session_abort(s);
-                        return 0;
-                }
+                send_past_output(s);
         }
         pthread_mutex_lock(&c->lock);
         st = c->state;
@@ -380,15 +446,36 @@ int container_attach(struct engine *e, struct container *c, int fd, const char *
                 s->next = c->pending;
                 c->pending = s;
                 pthread_mutex_unlock(&c->lock);
-                return 0;
+                return s;
         }
         pthread_mutex_unlock(&c->lock);
         if (st != CONTAINER_RUNNING || run_session(s) < 0) {
-                /* It stopped in between (past output may have gone out):
-                 * the session ends as if the container had just exited. */
-                session_abort(s);
+                /* It stopped in between: the session ends as if the
+                 * container had just exited (after the past output). */
+                session_end(s);
         }
-        return 0;
+        return s;
+}
+
+void container_attach_connect(struct attach_session *s, int fd, const char *extra, size_t extra_len,
+                              void (*done)(void *cls), void *cls)
+{
+        pthread_mutex_lock(&s->lock);
+        if (fd >= 0 && extra_len) {
+                s->extra = xmalloc(extra_len);
+                memcpy(s->extra, extra, extra_len);
+                s->extra_len = extra_len;
+        }
+        s->client = fd;
+        s->done = done;
+        s->cls = cls;
+        s->connected = true;
+        bool ended = s->ended;
+        pthread_cond_signal(&s->cond);
+        pthread_mutex_unlock(&s->lock);
+        if (ended && fd >= 0)
+                client_finish(s);
+        session_put(s);
 }
 
 /* Takes the pending list and connects (connect) or ends (!connect) each. */
@@ -402,10 +489,10 @@ static void take_pending(struct container *c, bool connect)
                 struct attach_session *s = list;
                 list = s->next;
                 if (!connect) {
-                        session_abort(s);
+                        session_end(s);
                 } else if (run_session(s) < 0) {
                         log_warn("container %s: could not attach a client, ignoring", c->id);
-                        session_abort(s);
+                        session_end(s);
                 }
         }
 }

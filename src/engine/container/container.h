@@ -152,15 +152,20 @@ struct attach_opts {
         const char *detach_keys; /* NULL: ctrl-p,ctrl-q */
 };
 
-/* Bridges fd (a connected client socket; taken) to the container's stdio
- * until the container exits, the client detaches or hangs up; then calls
- * done(cls). Before start the client waits and sees the first output. The
- * stream is raw for a TTY and multiplexed (8-byte headers) otherwise. On
- * an error return fd is not taken and done is not called: the caller
- * answers with the error and releases the connection. */
-int container_attach(struct engine *e, struct container *c, int fd, const char *extra,
-                     size_t extra_len, const struct attach_opts *o, void (*done)(void *cls),
-                     void *cls, struct kerr *err);
+/* Attach in two steps, so that the client's stream is registered before
+ * it is told so (dockerd attaches before the client can send start):
+ * container_attach_prepare checks that c can be attached to (else a
+ * KERR_CONFLICT error for the HTTP reply, and NULL) and registers a
+ * session without a client: a start from now on connects it and its
+ * output waits for the client. container_attach_connect then hands over
+ * fd (a connected client socket; taken), bridged to the container's stdio
+ * until the container exits, the client detaches or hangs up; then
+ * done(cls) is called. fd < 0 cancels the session (no client came). The
+ * stream is raw for a TTY and multiplexed (8-byte headers) otherwise. */
+struct attach_session *container_attach_prepare(struct engine *e, struct container *c,
+                                                const struct attach_opts *o, struct kerr *err);
+void container_attach_connect(struct attach_session *s, int fd, const char *extra, size_t extra_len,
+                              void (*done)(void *cls), void *cls);
 
 /* Docker's State.Status / list Status text ("Up 3 seconds", "Exited (0) 5
  * seconds ago"), for now. */
