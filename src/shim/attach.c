@@ -280,9 +280,8 @@ void shim_attach_close_all(struct shim *s)
                 if (fd < 0)
                         continue;
                 close(fd);
-                _cleanup_free_ char *p =
-                    xasprintf("%s/%s", s->opts->run_dir, i == 0 ? "attach.sock" : "ctl.sock");
-                unlink(p);
+                if (s->run_dirfd >= 0)
+                        unlinkat(s->run_dirfd, i == 0 ? "attach.sock" : "ctl.sock", 0);
         }
         s->attach_listen = s->ctl_listen = -EBADF;
 }

@@ -67,12 +67,11 @@ int shim_exitfile_write(struct shim *s)
         json_set_int(o, "OOMKills", (int64_t)oom.kills);
         json_set_int(o, "OOMGroupKills", (int64_t)oom.group_kills);
         _cleanup_free_ char *text = json_to_string(o);
-        _cleanup_close_ int dfd = open(s->opts->run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return -errno;
+        if (s->run_dirfd < 0)
+                return -EBADF;
         /* Whole or absent, but not fsynced: the run directory is runtime
          * state (tmpfs under /run); after a host crash no container survives
          * to need it, and the daemon marks such a container dead. */
-        return fs_write_atomic_at_flags(dfd, "exit.json", text, strlen(text), 0644,
+        return fs_write_atomic_at_flags(s->run_dirfd, "exit.json", text, strlen(text), 0644,
                                         FS_WRITE_NO_SYNC);
 }

@@ -50,6 +50,11 @@ struct shim {
         int lifeline_fd;     /* opts->lifeline_fd until started (shim.h) */
         bool rootfs_mounted; /* oci.c mounted root.path on the host */
         bool oci_created;    /* the external runtime knows the container */
+        /* opts->run_dir, opened once: what the shim leaves at its end
+         * (exit.json, the socket unlinks) stays in the directory it was
+         * started in, even if the daemon gave up waiting and a later start
+         * made a new one under the same path. */
+        int run_dirfd;
 };
 
 /* io.c */

@@ -377,6 +377,7 @@ int shim_main(const struct shim_opts *opts)
             .sigfd = -EBADF,
             .report_fd = -EBADF,
             .lifeline_fd = opts->lifeline_fd,
+            .run_dirfd = open(opts->run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC),
             .ct = {.sync_fd = -EBADF, .pty_master = -EBADF},
         };
         /* Not for the container (nor an external runtime) to inherit. */

@@ -302,3 +302,35 @@ def test_create_and_rmi_race_leaves_no_dangling_record(busybox, kedge):
     # Every record's image is there.
     for c in kedge.http().request("GET", "/containers/json?all=1").json():
         assert api(kedge, "GET", "/images/%s/json" % c["ImageID"]).status == 200, c
+
+
+def test_shim_end_stays_in_its_own_run_dir(docker_cli, busybox, kedge):
+    """A shim whose run directory was replaced under the same path (the
+    daemon gave up waiting for it after a failed START and a new start made
+    a new one) leaves its exit.json and socket unlinks in its own directory,
+    never in the new one: there the daemon finds no exit record (dead)."""
+    import shutil
+    cid = docker_cli("run", "-d", "busybox", "sleep", "1000").stdout.decode().strip()
+    pid = json.loads(docker_cli("inspect", cid).stdout)[0]["State"]["Pid"]
+    run = os.path.join(kedge.exec_root, cid)
+    old = run + ".old"
+    os.rename(run, old)
+    os.mkdir(run, 0o700)
+    try:
+        for name in ("ctl.sock", "attach.sock"):
+            open(os.path.join(run, name), "w").close()
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while True:
+            st = json.loads(docker_cli("inspect", cid).stdout)[0]["State"]
+            if not st["Running"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert st["Status"] == "dead", st
+        assert "without recording" in st["Error"], st
+        assert os.path.exists(os.path.join(old, "exit.json"))
+        assert not os.path.exists(os.path.join(old, "ctl.sock"))
+    finally:
+        shutil.rmtree(old, ignore_errors=True)
+        shutil.rmtree(run, ignore_errors=True)
+    docker_cli("rm", "-f", cid)
