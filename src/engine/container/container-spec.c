@@ -11,6 +11,7 @@
 #include "base/json.h"
 #include "base/path.h"
 #include "base/xalloc.h"
+#include "runtime/caps.h"
 #include "runtime/spec.h"
 #include "store/store.h"
 
@@ -30,58 +31,6 @@
  * under it; kedge uses Debian's statically linked tini the same way. */
 #define INIT_HOST_PATH      "/usr/bin/tini-static"
 #define INIT_CONTAINER_PATH "/sbin/docker-init"
-
-/* Docker's default capability set. */
-static const char *const default_caps[] = {
-    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
-    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
-    "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
-    "CAP_KILL",    "CAP_AUDIT_WRITE",
-};
-
-static const char *const all_caps[] = {
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-};
 
 /* moby's defaultLinuxMaskedPaths (daemon/pkg/oci/defaults.go); interrupts
  * and thermal_throttle after GHSA-6fw5-f8r9-fgfm, powercap after
@@ -203,34 +152,33 @@ static int build_caps(json_t *hc, json_t **ret, struct kerr *err)
                 if (!json_is_string(v))
                         return kerr_set(err, KERR_INVALID, EINVAL, "invalid CapAdd entry");
                 cap_name(json_string_value(v), n, sizeof(n));
-                bool known = strcasecmp(json_string_value(v), "ALL") == 0;
-                for (size_t k = 0; k < ARRAY_SIZE(all_caps) && !known; k++)
-                        known = strcmp(all_caps[k], n) == 0;
+                bool known =
+                    strcasecmp(json_string_value(v), "ALL") == 0 || rt_cap_from_name(n) >= 0;
                 if (!known)
                         return kerr_set(err, KERR_INVALID, EINVAL, "unknown capability: \"%s\"",
                                         json_string_value(v));
         }
-        /* all_caps is in kernel order (index = CAP_* number). A container
+        /* rt_cap_name is in kernel order (index = CAP_* number). A container
          * cannot hold what the daemon's bounding set lacks (this sandbox has
          * no CAP_SYS_RESOURCE): asking would fail at capset, so those go. */
         uint64_t host = host_bounding_set();
         bool add_all = has_all(add), drop_all = has_all(drop);
         json_t *set = json_array();
-        for (size_t k = 0; k < ARRAY_SIZE(all_caps); k++) {
+        uint64_t defaults = rt_caps_docker_default_mask();
+        for (int k = 0; rt_cap_name(k); k++) {
+                const char *name = rt_cap_name(k);
                 if (!(host & (1ull << k)))
                         continue;
-                bool dflt = false;
-                for (size_t d = 0; d < ARRAY_SIZE(default_caps); d++)
-                        dflt |= strcmp(default_caps[d], all_caps[k]) == 0;
+                bool dflt = defaults & RT_CAP_BIT(k);
                 /* dockerd's order: ALL in CapAdd grants everything but the
                  * drops; ALL in CapDrop keeps only the adds; otherwise the
                  * default set plus adds minus drops. */
-                bool added = in_list(add, all_caps[k]), dropped = in_list(drop, all_caps[k]);
-                bool on = privileged || (add_all    ? !explicit_in(drop, all_caps[k])
+                bool added = in_list(add, name), dropped = in_list(drop, name);
+                bool on = privileged || (add_all    ? !explicit_in(drop, name)
                                          : drop_all ? added
                                                     : (dflt || added) && !dropped);
                 if (on)
-                        json_array_append_new(set, json_string(all_caps[k]));
+                        json_array_append_new(set, json_string(name));
         }
         *ret = json_pack("{sO sO sO so}", "bounding", set, "effective", set, "permitted", set,
                          "inheritable", json_array());
