@@ -3,6 +3,10 @@
 
 #include "container.h"
 #include "engine/image/image.h"
+#include "shim/proto.h"
+
+#include <stdint.h>
+#include <sys/types.h>
 
 struct engine;
 
@@ -63,6 +67,16 @@ int container_row_update_locked(struct engine *e, struct container *c, struct ke
 
 /* container-run.c */
 void container_run_dir(struct engine *e, const struct container *c, char *buf, size_t size);
+/* One request to the shim's ctl.sock; 0 or -errno with err set. */
+int shim_request(struct engine *e, struct container *c, enum shim_frame_type type,
+                 const void *payload, uint32_t len, struct kerr *err);
+/* pidfd_open(2), or -errno. */
+int pidfd_open_(pid_t pid);
+/* Watches the shim through its pidfd (taken over); its exit is recorded
+ * by the monitor thread. */
+void container_watch(struct engine *e, struct container *c, int pidfd);
+/* The shim is gone: records how the container ended (exit.json or dead). */
+void container_record_exit(struct engine *e, struct container *c);
 /* Connects to a socket in the shim's run directory; fd or -errno. */
 int shim_connect(struct engine *e, struct container *c, const char *sock);
 /* SIGKILL, then waits until the exit is recorded. */
